@@ -1,0 +1,408 @@
+// Line-level parsing of the three text renderings of a trace event.
+//
+//   ftrace      `%16s-%-7d [(%7d) ][%03d] [flags ]%5lu.%06lu: event: payload`
+//               (kernel/trace/trace_output.c, trace_print_context(); the TGID
+//               column only with `record-tgid`, flags only with `irq-info`, and
+//               a bare `%12llu` counter instead of sec.usec under counter clocks)
+//   trace-cmd   the same without flags by default; `-l` replaces `[cpu] flags`
+//               with one latency field whose leading digits are the CPU (`0d.h1.`)
+//   perf script `%16s %5d[/%d] [%03d] %5lu.%06lu: [period ]sys:event: payload`
+//               (tools/perf/builtin-script.c default tracepoint fields; the event
+//               name right-aligned when several events were recorded)
+//
+// The header is parsed right to left from the timestamp's `: `, so the comm is
+// whatever is left at the start of the line: it may hold spaces, dashes,
+// slashes, colons, brackets and `-<digits>` (a comm like `memfd:sealed-91`).
+// Every scan has a width limit, so a hostile line costs time linear in its
+// length. No regex on the hot path.
+
+import type { TraceRecord } from './types.ts';
+
+/** Header shape of an event line; the reader pins the trace format to the first one seen. */
+export type LineFamily = 'ftrace' | 'trace-cmd-latency' | 'perf-script';
+
+/** A `CPU:N [LOST M EVENTS]` (ftrace) or `CPU:N [M EVENTS DROPPED]` (trace-cmd) marker. */
+export interface LostMarker {
+  cpu: number;
+  /** 0 when trace-cmd printed `[EVENTS DROPPED]` without a count. */
+  count: number;
+}
+
+/** The shape every accepted event line has, for error messages. */
+export const EXPECTED_EVENT_LINE =
+  'an event line like "<comm>-<pid> [<cpu>] <flags> <sec>.<usec>: <event>: <fields>" ' +
+  '(ftrace, trace-cmd report) or "<comm> <tid> [<cpu>] <sec>.<usec>: <sys>:<event>: <fields>" (perf script)';
+
+// Width limits of the header fields. Generous against every kernel's own
+// widths (pid %-7d, cpu %03d, flags 4-6 chars, TASK_COMM_LEN 16), tight enough
+// that a line of garbage is rejected after a bounded scan.
+const TRIES_MAX = 16;
+const TS_CHARS_MAX = 32;
+const FRAC_DIGITS_MAX = 9;
+const CPU_DIGITS_MAX = 6;
+const PID_DIGITS_MAX = 10;
+const FLAGS_CHARS_MAX = 8;
+const TGID_CHARS_MAX = 12;
+const PAD_CHARS_MAX = 64;
+const EVENT_CHARS_MAX = 128;
+
+const NS_PER_FRAC_DIGITS = [1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 100, 10, 1];
+
+const CH_TAB = 9;
+const CH_SPACE = 32;
+const CH_LPAREN = 40;
+const CH_RPAREN = 41;
+const CH_DASH = 45;
+const CH_DOT = 46;
+const CH_SLASH = 47;
+const CH_0 = 48;
+const CH_9 = 57;
+const CH_COLON = 58;
+const CH_LBRACKET = 91;
+const CH_RBRACKET = 93;
+
+const FAULT_NO_COLON = 'expected "<timestamp>: <event>: " but the line has no ": "';
+const FAULT_TS = 'expected a timestamp (<sec>.<fraction> with at most 9 fraction digits, or an integer clock) before ": "';
+const FAULT_CPU = 'expected "[<cpu>]" (or a trace-cmd -l latency field like "0d.h1.") before the timestamp';
+const FAULT_PID = 'expected "<comm>-<pid>" (ftrace, trace-cmd) or "<comm> <tid>" (perf script) before the CPU';
+const FAULT_EVENT = 'expected "<event>: " after the timestamp';
+
+function isDigit(c: number): boolean {
+  return c >= CH_0 && c <= CH_9;
+}
+
+function isBlank(c: number): boolean {
+  return c === CH_SPACE || c === CH_TAB;
+}
+
+// The flags column (trace_print_lat_fmt()) and the trace-cmd latency field use
+// `.`, letters and hex digits only.
+function isFlagChar(c: number): boolean {
+  return c === CH_DOT || isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/** Index of the last non-blank character at or before `i`, at most PAD_CHARS_MAX back; -2 if the run is longer. */
+function skipBlanksBack(line: string, i: number): number {
+  const stop = i - PAD_CHARS_MAX;
+  while (i >= 0 && isBlank(line.charCodeAt(i))) {
+    if (i <= stop) return -2;
+    i--;
+  }
+  return i;
+}
+
+/** Integer value of the digits in [start, end), which the caller has checked. */
+function digitsValue(line: string, start: number, end: number): number {
+  let v = 0;
+  for (let i = start; i < end; i++) v = v * 10 + (line.charCodeAt(i) - CH_0);
+  return v;
+}
+
+/**
+ * Parses one line into a TraceRecord. Stateless apart from `family` and `fault`,
+ * which describe the last call; one instance is reused for a whole trace.
+ */
+export class EventLineParser {
+  /** Header shape of the last accepted line. */
+  family: LineFamily = 'ftrace';
+  /** Why the last rejected line did not parse, phrased as what was expected. */
+  fault = '';
+
+  // Header fields of the candidate being parsed, kept as fields so the
+  // right-to-left steps can be small methods without allocating.
+  private tsNs = 0;
+  private tsStart = 0;
+  private cpu = 0;
+  private flagsStart = 0;
+  private flagsEnd = 0;
+  private beforeCpu = 0;
+  private eventStart = 0;
+  private eventEnd = 0;
+
+  parse(line: string, lineNo: number): TraceRecord | null {
+    let colon = line.indexOf(': ');
+    if (colon < 0) {
+      this.fault = FAULT_NO_COLON;
+      return null;
+    }
+    let firstFault = '';
+    // A comm may itself hold ": " (comms are user-set); the first colon that
+    // ends a well-formed header wins, as the kernel's comm is at most 15 bytes.
+    for (let tries = 0; colon >= 0 && tries < TRIES_MAX; tries++) {
+      const rec = this.parseAt(line, colon, lineNo);
+      if (rec !== null) return rec;
+      if (firstFault === '') firstFault = this.fault;
+      colon = line.indexOf(': ', colon + 2);
+    }
+    this.fault = firstFault;
+    return null;
+  }
+
+  private parseAt(line: string, colon: number, lineNo: number): TraceRecord | null {
+    if (!this.parseTimestamp(line, colon)) return this.reject(FAULT_TS);
+    const cpuTokenEnd = skipBlanksBack(line, this.tsStart - 1);
+    if (cpuTokenEnd < 0) return this.reject(FAULT_CPU);
+    let family: LineFamily = 'ftrace';
+    if (line.charCodeAt(cpuTokenEnd) === CH_RBRACKET) {
+      this.flagsStart = this.flagsEnd = 0;
+      if (!this.parseBracketCpu(line, cpuTokenEnd)) return this.reject(FAULT_CPU);
+    } else {
+      const kind = this.parseFlagsToken(line, cpuTokenEnd);
+      if (kind === 0) return this.reject(FAULT_CPU);
+      if (kind === 2) family = 'trace-cmd-latency';
+    }
+    const pidEnd = skipBlanksBack(line, this.beforeCpu);
+    if (pidEnd < 0) return this.reject(FAULT_PID);
+    return this.parseTaskAndEvent(line, colon, lineNo, pidEnd, family);
+  }
+
+  private reject(fault: string): null {
+    this.fault = fault;
+    return null;
+  }
+
+  /** `<sec>.<frac>` or a bare integer ending just before `colon`, preceded by a blank. */
+  private parseTimestamp(line: string, colon: number): boolean {
+    let i = colon - 1;
+    const stop = colon - TS_CHARS_MAX;
+    while (i >= 0 && i > stop) {
+      const c = line.charCodeAt(i);
+      if (!isDigit(c) && c !== CH_DOT) break;
+      i--;
+    }
+    const start = i + 1;
+    if (start === colon || i < 0 || !isBlank(line.charCodeAt(i))) return false;
+    let sec = 0;
+    let frac = 0;
+    let fracDigits = -1;
+    for (let k = start; k < colon; k++) {
+      const c = line.charCodeAt(k);
+      if (c === CH_DOT) {
+        if (fracDigits >= 0 || k === start) return false;
+        fracDigits = 0;
+      } else if (fracDigits < 0) {
+        sec = sec * 10 + (c - CH_0);
+      } else {
+        frac = frac * 10 + (c - CH_0);
+        fracDigits++;
+      }
+    }
+    if (fracDigits === 0 || fracDigits > FRAC_DIGITS_MAX) return false;
+    // Counter clocks (x86-tsc, counter) print a bare integer: kept as is.
+    this.tsNs = fracDigits < 0 ? sec : sec * 1e9 + frac * NS_PER_FRAC_DIGITS[fracDigits];
+    this.tsStart = start;
+    return true;
+  }
+
+  /** `[<digits>]` ending at `end`, preceded by a blank. */
+  private parseBracketCpu(line: string, end: number): boolean {
+    let i = end - 1;
+    const stop = end - 1 - CPU_DIGITS_MAX;
+    while (i > stop && i >= 0 && isDigit(line.charCodeAt(i))) i--;
+    if (i === end - 1 || i < 1 || line.charCodeAt(i) !== CH_LBRACKET) return false;
+    if (!isBlank(line.charCodeAt(i - 1))) return false;
+    this.cpu = digitsValue(line, i + 1, end);
+    this.beforeCpu = i - 1;
+    return true;
+  }
+
+  /**
+   * The token ending at `end` is either the flags column (then `[cpu]` precedes
+   * it) or trace-cmd's `-l` latency field, whose leading digits are the CPU: the
+   * first flag (irqs-off: D d b X .) is never a digit. 0 = neither, 1 = flags,
+   * 2 = latency field.
+   */
+  private parseFlagsToken(line: string, end: number): 0 | 1 | 2 {
+    let i = end;
+    const stop = end - FLAGS_CHARS_MAX - CPU_DIGITS_MAX;
+    while (i >= 0 && i > stop && isFlagChar(line.charCodeAt(i))) i--;
+    const start = i + 1;
+    if (i < 0 || !isBlank(line.charCodeAt(i))) return 0;
+    let flagsStart = start;
+    while (flagsStart <= end && isDigit(line.charCodeAt(flagsStart))) flagsStart++;
+    if (flagsStart > end || end + 1 - flagsStart > FLAGS_CHARS_MAX) return 0;
+    this.flagsStart = flagsStart;
+    this.flagsEnd = end + 1;
+    if (flagsStart > start) {
+      if (flagsStart - start > CPU_DIGITS_MAX) return 0;
+      this.cpu = digitsValue(line, start, flagsStart);
+      this.beforeCpu = i;
+      return 2;
+    }
+    const cpuEnd = skipBlanksBack(line, i);
+    if (cpuEnd < 0 || line.charCodeAt(cpuEnd) !== CH_RBRACKET) return 0;
+    if (!this.parseBracketCpu(line, cpuEnd)) return 0;
+    return 1;
+  }
+
+  /**
+   * Right to left from `pidEnd`: an optional `(tgid)` column, the pid, then its
+   * separator decides the family: `-` ftrace/trace-cmd, a blank or `pid/` perf.
+   */
+  private parseTaskAndEvent(
+    line: string,
+    colon: number,
+    lineNo: number,
+    pidEnd: number,
+    family: LineFamily,
+  ): TraceRecord | null {
+    let end = pidEnd;
+    let hasTgid = false;
+    if (line.charCodeAt(end) === CH_RPAREN) {
+      end = skipTgidBack(line, end);
+      if (end < 0) return this.reject(FAULT_PID);
+      hasTgid = true;
+    }
+    let i = end;
+    const stop = end - PID_DIGITS_MAX;
+    while (i >= 0 && i > stop && isDigit(line.charCodeAt(i))) i--;
+    if (i === end || i < 0) return this.reject(FAULT_PID);
+    const pid = digitsValue(line, i + 1, end + 1);
+    const sep = line.charCodeAt(i);
+    let commEnd: number;
+    if (sep === CH_DASH) {
+      commEnd = i;
+    } else if (family === 'trace-cmd-latency' || hasTgid) {
+      return this.reject(FAULT_PID);
+    } else {
+      commEnd = perfCommEnd(line, i);
+      if (commEnd < 0) return this.reject(FAULT_PID);
+      family = 'perf-script';
+    }
+    const payloadStart = this.scanEvent(line, colon + 2);
+    if (payloadStart < 0) return this.reject(FAULT_EVENT);
+    let commStart = 0;
+    while (commStart < commEnd && isBlank(line.charCodeAt(commStart))) commStart++;
+    this.family = family;
+    return {
+      lineNo,
+      comm: line.slice(commStart, commEnd),
+      pid,
+      cpu: this.cpu,
+      flags: this.flagsEnd > this.flagsStart ? line.slice(this.flagsStart, this.flagsEnd) : '',
+      tsNs: this.tsNs,
+      event: line.slice(this.eventStart, this.eventEnd),
+      payload: line.slice(payloadStart),
+    };
+  }
+
+  /**
+   * `[period ]name: ` from `start` (blanks first: perf right-aligns names).
+   * A `sys:` prefix (perf) is dropped. Returns where the payload starts, or -1.
+   */
+  private scanEvent(line: string, start: number): number {
+    let p = start;
+    const len = line.length;
+    while (p < len && isBlank(line.charCodeAt(p))) p++;
+    for (let token = 0; token < 2; token++) {
+      const tokenStart = p;
+      let nameStart = p;
+      let found = false;
+      const stop = Math.min(len, p + EVENT_CHARS_MAX);
+      for (; p < stop; p++) {
+        const c = line.charCodeAt(p);
+        if (c === CH_COLON) {
+          found = p + 1 === len || line.charCodeAt(p + 1) === CH_SPACE;
+          if (found) break;
+          nameStart = p + 1;
+        } else if (isBlank(c)) {
+          break;
+        }
+      }
+      if (found) {
+        if (p === nameStart) return -1;
+        this.eventStart = nameStart;
+        this.eventEnd = p;
+        return p + 1 < len ? p + 2 : len;
+      }
+      // perf script prints the sample period before the event when asked (-F period).
+      if (token > 0 || p >= len || p === tokenStart || !isBlank(line.charCodeAt(p))) return -1;
+      for (let k = tokenStart; k < p; k++) if (!isDigit(line.charCodeAt(k))) return -1;
+      while (p < len && isBlank(line.charCodeAt(p))) p++;
+    }
+    return -1;
+  }
+}
+
+/** `(  1234)` or `(-------)` ending at `end`; returns the index before its leading blanks, or -1. */
+function skipTgidBack(line: string, end: number): number {
+  let i = end - 1;
+  const stop = end - TGID_CHARS_MAX;
+  let digits = 0;
+  let dashes = 0;
+  for (; i > stop && i >= 0; i--) {
+    const c = line.charCodeAt(i);
+    if (isDigit(c)) digits++;
+    else if (c === CH_DASH) dashes++;
+    else if (!isBlank(c)) break;
+  }
+  if (i < 1 || line.charCodeAt(i) !== CH_LPAREN) return -1;
+  if ((digits === 0) === (dashes === 0)) return -1;
+  const before = i - 1;
+  const pidEnd = skipBlanksBack(line, before);
+  return pidEnd === before ? -1 : pidEnd;
+}
+
+/**
+ * perf prints `comm tid` or, with `-F pid,tid`, `comm pid/tid`; the record keeps
+ * the tid (the kernel task id). `sepIndex` is the character before the tid.
+ * Returns the end of the comm (exclusive), or -1.
+ */
+function perfCommEnd(line: string, sepIndex: number): number {
+  let i = sepIndex;
+  if (line.charCodeAt(i) === CH_SLASH) {
+    const stop = i - PID_DIGITS_MAX - 1;
+    i--;
+    const digitsEnd = i;
+    while (i >= 0 && i > stop && isDigit(line.charCodeAt(i))) i--;
+    if (i === digitsEnd || i < 0) return -1;
+  }
+  if (!isBlank(line.charCodeAt(i))) return -1;
+  const commLast = skipBlanksBack(line, i);
+  return commLast < 0 ? -1 : commLast + 1;
+}
+
+/** `CPU:N [LOST M EVENTS]` (kernel), `CPU:N [M EVENTS DROPPED]` or `CPU:N [EVENTS DROPPED]` (trace-cmd). */
+const LOST_RE = /^\s*CPU:(\d{1,6}) \[(?:LOST (\d{1,20}) EVENTS|(\d{1,20}) EVENTS DROPPED|EVENTS DROPPED)\]\s*$/;
+
+export function parseLostMarker(line: string): LostMarker | null {
+  if (line.length > 80) return null;
+  const m = LOST_RE.exec(line);
+  if (m === null) return null;
+  const count = m[2] ?? m[3];
+  return { cpu: Number(m[1]), count: count === undefined ? 0 : Number(count) };
+}
+
+/** `cpus=N`: the first line of `trace-cmd report`. */
+export function parseTraceCmdCpus(line: string): number | null {
+  const m = /^cpus=(\d{1,6})\s*$/.exec(line);
+  return m === null ? null : Number(m[1]);
+}
+
+/** Other non-event lines trace-cmd report prints before the events (`version = 6`, `CPU 3 is empty`). */
+export function isTraceCmdPreamble(line: string): boolean {
+  return /^\s*(?:version = \d+|CPU \d+ is empty)\s*$/.test(line);
+}
+
+/** `#P:N` in the ftrace header line `# entries-in-buffer/entries-written: 0/0   #P:64`. */
+export function parseHeaderCpus(line: string): number | null {
+  const i = line.indexOf('#P:');
+  if (i < 0) return null;
+  const m = /^#P:(\d{1,6})/.exec(line.slice(i, i + 12));
+  return m === null ? null : Number(m[1]);
+}
+
+/** A perf script `-g` callchain line: indented `<hex address> <symbol> (<dso>)`. */
+export function isPerfCallchainLine(line: string): boolean {
+  if (line.length === 0 || !isBlank(line.charCodeAt(0))) return false;
+  return /^\s+[0-9a-f]{1,16}\s/.test(line.slice(0, 64));
+}
+
+/** Only blanks (and a stray CR or form feed). */
+export function isBlankLine(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (!isBlank(c) && c !== 13 && c !== 12) return false;
+  }
+  return true;
+}

@@ -1,0 +1,351 @@
+// Streaming reader of kernel trace text: ftrace (`trace_pipe`, `trace`),
+// `trace-cmd report` and `perf script` output, plain or gzip'd, from a file or
+// stdin. Memory stays bounded: the input is decompressed and split into lines
+// chunk by chunk, and a line longer than LINE_CHARS_MAX is counted and dropped
+// rather than buffered. Each chunk is handled synchronously, so `onRecord` runs
+// once per event line with no promise in between.
+
+import { createReadStream } from 'node:fs';
+import { pipeline, Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip } from 'node:zlib';
+import {
+  EventLineParser,
+  EXPECTED_EVENT_LINE,
+  isBlankLine,
+  isPerfCallchainLine,
+  isTraceCmdPreamble,
+  type LineFamily,
+  parseHeaderCpus,
+  parseLostMarker,
+  parseTraceCmdCpus,
+} from './formats.ts';
+import type { LostEvents, ReaderStats, TraceFormat, TraceRecord } from './types.ts';
+
+export interface ReadOptions {
+  /** Called synchronously, in input order, once per event line. */
+  onRecord(r: TraceRecord): void;
+  /** Called for each lost-events marker; `count` is 0 when trace-cmd did not know it. */
+  onLost?(l: LostEvents): void;
+  /** How many skipped lines to keep as examples in the stats (default 10). */
+  maxSkippedExamples?: number;
+}
+
+/** The input is not a trace at all, or its gzip data is corrupt. Names the file and the line. */
+export class TraceFormatError extends Error {
+  readonly file: string;
+  readonly lineNo: number;
+
+  constructor(file: string, lineNo: number, detail: string) {
+    super(`${file}:${lineNo}: ${detail}`);
+    this.name = 'TraceFormatError';
+    this.file = file;
+    this.lineNo = lineNo;
+  }
+}
+
+/** Lines longer than this many characters are skipped, not buffered. */
+export const LINE_CHARS_MAX = 64 * 1024;
+/** With no event line among this many lines, the input is not a trace. */
+export const DETECT_LINES_MAX = 1000;
+
+const SKIPPED_EXAMPLES_DEFAULT = 10;
+const EXAMPLE_CHARS_MAX = 200;
+const RAW_CHUNK_BYTES = 256 * 1024;
+const GUNZIP_CHUNK_BYTES = 256 * 1024;
+const GZIP_MAGIC_0 = 0x1f;
+const GZIP_MAGIC_1 = 0x8b;
+
+/**
+ * Reads a trace file (`-` for stdin) to the end. Gzip is recognised by its
+ * magic bytes, not the file name. A gzip stream that ends early, or a last line
+ * without its newline, sets `truncated` and keeps every complete record before
+ * it. Throws TraceFormatError for input that is not a trace or corrupt gzip
+ * data; file-system errors are passed through as they are.
+ */
+export async function readTrace(source: string, opts: ReadOptions): Promise<ReaderStats> {
+  const name = source === '-' ? '<stdin>' : source;
+  const raw: Readable = source === '-' ? process.stdin : createReadStream(source, { highWaterMark: RAW_CHUNK_BYTES });
+  const sink = new TraceLineSink(name, opts);
+  const decoder = new StringDecoder('utf8');
+  let inSink = false;
+  let gzipCut = false;
+  try {
+    for await (const chunk of decompressed(raw)) {
+      inSink = true;
+      sink.pushText(decoder.write(chunk));
+      inSink = false;
+    }
+  } catch (err) {
+    if (inSink || !isZlibError(err)) throw err;
+    // zlib says "unexpected end of file" (Z_BUF_ERROR) for a cut stream.
+    if (err.code !== 'Z_BUF_ERROR') {
+      throw new TraceFormatError(
+        name,
+        sink.lineCount() + 1,
+        `corrupt gzip data (${err.message}) after ${sink.lineCount()} decompressed lines; expected a gzip stream`,
+      );
+    }
+    gzipCut = true;
+  } finally {
+    raw.destroy();
+  }
+  sink.pushText(decoder.end());
+  return sink.finish(gzipCut);
+}
+
+/** The same reader over text already in memory (tests, small inputs). */
+export function readTraceText(text: string, opts: ReadOptions, name = '<text>'): ReaderStats {
+  const sink = new TraceLineSink(name, opts);
+  sink.pushText(text);
+  return sink.finish(false);
+}
+
+interface ZlibError extends Error {
+  code: string;
+}
+
+function isZlibError(err: unknown): err is ZlibError {
+  if (!(err instanceof Error)) return false;
+  const code = (err as Partial<ZlibError>).code;
+  return typeof code === 'string' && code.startsWith('Z_');
+}
+
+/** The bytes of `raw`, gunzipped when they start with the gzip magic. */
+async function* decompressed(raw: Readable): AsyncGenerator<Buffer> {
+  const chunks: AsyncIterator<Buffer> = raw[Symbol.asyncIterator]();
+  const head = await readHead(chunks, 2);
+  if (head.length < 2 || head[0] !== GZIP_MAGIC_0 || head[1] !== GZIP_MAGIC_1) {
+    yield* prepended(head, chunks);
+    return;
+  }
+  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
+  const source = Readable.from(prepended(head, chunks), { objectMode: false });
+  // Errors from either side reach the loop below through `gunzip`.
+  pipeline(source, gunzip, () => {});
+  yield* gunzip as AsyncIterable<Buffer>;
+}
+
+/** At least `bytes` bytes from the start (fewer only at end of input): a pipe may deliver one byte at a time. */
+async function readHead(chunks: AsyncIterator<Buffer>, bytes: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  while (length < bytes) {
+    const next = await chunks.next();
+    if (next.done === true) break;
+    parts.push(next.value);
+    length += next.value.length;
+  }
+  return Buffer.concat(parts, length);
+}
+
+async function* prepended(head: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  try {
+    if (head.length > 0) yield head;
+    for (;;) {
+      const next = await rest.next();
+      if (next.done === true) return;
+      yield next.value;
+    }
+  } finally {
+    await rest.return?.();
+  }
+}
+
+/**
+ * Splits text into lines (on `\n`, dropping a `\r` before it) and turns each
+ * line into a record, a lost-events marker, a header line, or a counted skip.
+ */
+class TraceLineSink {
+  private readonly name: string;
+  private readonly onRecord: (r: TraceRecord) => void;
+  private readonly onLost: ((l: LostEvents) => void) | undefined;
+  private readonly examplesMax: number;
+  private readonly parser = new EventLineParser();
+  private readonly stats: ReaderStats = {
+    format: 'ftrace',
+    lines: 0,
+    records: 0,
+    skippedLines: 0,
+    skippedExamples: [],
+    lost: [],
+    cpusDeclared: null,
+    truncated: false,
+  };
+  /** Text after the last newline seen, waiting for the rest of its line. */
+  private pending = '';
+  /** Start of a line over LINE_CHARS_MAX whose rest is being discarded, or null. */
+  private hugeHead: string | null = null;
+  /** Family of the first event line; later lines of the other family are skipped. */
+  private family: 'ftrace' | 'perf-script' | null = null;
+  private familyLineNo = 0;
+  private traceCmdSeen = false;
+  /** Newline-terminated lines that were skipped; a cut last line is not one. */
+  private completeSkips = 0;
+  private firstSkip: { lineNo: number; reason: string } | null = null;
+
+  constructor(name: string, opts: ReadOptions) {
+    this.name = name;
+    this.onRecord = opts.onRecord;
+    this.onLost = opts.onLost;
+    this.examplesMax = Math.max(0, opts.maxSkippedExamples ?? SKIPPED_EXAMPLES_DEFAULT);
+  }
+
+  lineCount(): number {
+    return this.stats.lines;
+  }
+
+  pushText(text: string): void {
+    let start = 0;
+    if (this.hugeHead !== null || this.pending.length > 0) {
+      const nl = text.indexOf('\n');
+      if (nl < 0) {
+        this.appendPending(text);
+        return;
+      }
+      this.appendPending(text.slice(0, nl));
+      this.endPendingLine();
+      start = nl + 1;
+    }
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      if (nl - start > LINE_CHARS_MAX) this.skipHugeLine(text.slice(start, start + EXAMPLE_CHARS_MAX), true);
+      else this.handleLine(text.slice(start, nl));
+      start = nl + 1;
+    }
+    if (start < text.length) this.appendPending(text.slice(start));
+  }
+
+  /** Ends the input: a leftover partial line means the input was cut. `inputCut`: the byte stream itself ended early. */
+  finish(inputCut: boolean): ReaderStats {
+    if (this.hugeHead !== null) {
+      this.skipHugeLine(this.hugeHead, false);
+      this.stats.truncated = true;
+    } else if (this.pending.length > 0) {
+      const last = this.pending;
+      this.pending = '';
+      this.stats.lines++;
+      if (!isBlankLine(last)) {
+        this.skip(last, 'cut last line: the input ends without a newline, so this line may be incomplete', false);
+        this.stats.truncated = true;
+      }
+    }
+    if (inputCut) this.stats.truncated = true;
+    if (this.stats.records === 0 && this.completeSkips > 0) this.throwNotATrace(this.stats.lines);
+    return this.stats;
+  }
+
+  private appendPending(text: string): void {
+    if (this.hugeHead !== null) return;
+    if (this.pending.length + text.length <= LINE_CHARS_MAX) {
+      this.pending += text;
+      return;
+    }
+    this.hugeHead = (this.pending + text.slice(0, EXAMPLE_CHARS_MAX)).slice(0, EXAMPLE_CHARS_MAX);
+    this.pending = '';
+  }
+
+  private endPendingLine(): void {
+    if (this.hugeHead !== null) {
+      this.skipHugeLine(this.hugeHead, true);
+      this.hugeHead = null;
+      return;
+    }
+    const line = this.pending;
+    this.pending = '';
+    this.handleLine(line);
+  }
+
+  private skipHugeLine(head: string, complete: boolean): void {
+    this.stats.lines++;
+    this.skip(head, `line longer than ${LINE_CHARS_MAX} characters (not buffered)`, complete);
+    this.checkDetected();
+  }
+
+  private handleLine(raw: string): void {
+    const lineNo = ++this.stats.lines;
+    let line = raw;
+    if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+    if (lineNo === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    if (line.charCodeAt(0) === 35 /* '#' */) {
+      this.stats.cpusDeclared ??= parseHeaderCpus(line);
+      this.checkDetected();
+      return;
+    }
+    const rec = this.parser.parse(line, lineNo);
+    if (rec !== null) this.acceptRecord(rec, line);
+    else this.handleNonEvent(line, lineNo);
+    this.checkDetected();
+  }
+
+  private acceptRecord(rec: TraceRecord, line: string): void {
+    const family = this.parser.family;
+    const group = family === 'perf-script' ? 'perf-script' : 'ftrace';
+    if (this.family === null) {
+      this.family = group;
+      this.familyLineNo = rec.lineNo;
+    } else if (group !== this.family) {
+      const first = `the first event line (line ${this.familyLineNo}) is ${describeFamily(this.family)}`;
+      this.skip(line, `a ${describeFamily(family)} line in a trace whose ${first}`, true);
+      return;
+    }
+    if (family === 'trace-cmd-latency') this.traceCmdSeen = true;
+    this.stats.format = this.formatName();
+    this.stats.records++;
+    this.onRecord(rec);
+  }
+
+  private handleNonEvent(line: string, lineNo: number): void {
+    if (isBlankLine(line)) return;
+    const lost = parseLostMarker(line);
+    if (lost !== null) {
+      const l: LostEvents = { lineNo, cpu: lost.cpu, count: lost.count };
+      this.stats.lost.push(l);
+      this.onLost?.(l);
+      return;
+    }
+    const cpus = parseTraceCmdCpus(line);
+    if (cpus !== null || isTraceCmdPreamble(line)) {
+      this.stats.cpusDeclared ??= cpus;
+      this.traceCmdSeen = true;
+      if (this.family !== 'perf-script') this.stats.format = 'trace-cmd';
+      return;
+    }
+    if (this.family === 'perf-script' && isPerfCallchainLine(line)) return;
+    this.skip(line, this.parser.fault, true);
+  }
+
+  private formatName(): TraceFormat {
+    if (this.family === 'perf-script') return 'perf-script';
+    return this.traceCmdSeen ? 'trace-cmd' : 'ftrace';
+  }
+
+  private skip(line: string, reason: string, complete: boolean): void {
+    const lineNo = this.stats.lines;
+    this.stats.skippedLines++;
+    if (complete) this.completeSkips++;
+    this.firstSkip ??= { lineNo, reason };
+    if (this.stats.skippedExamples.length < this.examplesMax) {
+      this.stats.skippedExamples.push({ lineNo, text: line.slice(0, EXAMPLE_CHARS_MAX), reason });
+    }
+  }
+
+  private checkDetected(): void {
+    if (this.stats.records === 0 && this.stats.lines >= DETECT_LINES_MAX) this.throwNotATrace(this.stats.lines);
+  }
+
+  private throwNotATrace(lineNo: number): never {
+    const first = this.firstSkip;
+    const why = first === null ? '' : `; line ${first.lineNo}: ${first.reason}`;
+    throw new TraceFormatError(
+      this.name,
+      lineNo,
+      `not a trace: no event line in the first ${lineNo} lines, expected ${EXPECTED_EVENT_LINE}${why}`,
+    );
+  }
+}
+
+function describeFamily(family: LineFamily): string {
+  return family === 'perf-script' ? 'perf script' : family === 'ftrace' ? 'ftrace' : 'trace-cmd -l';
+}
