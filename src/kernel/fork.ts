@@ -1,0 +1,388 @@
+// kernel/fork.c: stack allocation, caching and release, and the task creation
+// path around them. Each function is named after the kernel function it models
+// and cites the version(s) whose body it follows; where versions differ, a
+// config knob picks the body (reference §1.2–1.6).
+import { PageUse } from '../mm/page_alloc.ts';
+import { memcgCharge, memcgUncharge } from '../mm/memcontrol.ts';
+import type { Kernel } from './kernel.ts';
+import { callRcu, RcuCbKind } from './rcu.ts';
+import { KStack, PF_KTHREAD, StackState, TASK_DEAD, TASK_NEW, TaskStruct } from './task.ts';
+import { vfree, vfreeAtomic, vmallocStack } from '../mm/vmalloc.ts';
+
+export interface CloneArgs {
+  /** CLONE_THREAD: a thread of the parent's group (autoreaped at exit). */
+  thread: boolean;
+  comm?: string;
+  /** The pid to give the child (trace replay); allocated by the model when absent. */
+  pid?: number;
+  kthread?: boolean;
+  /** Fault injection: copy_process fails after dup_task_struct (e.g. copy_mm -ENOMEM). */
+  failAfterDup?: boolean;
+}
+
+/**
+ * kernel_clone() → copy_process(): returns the child pid, or a negative errno
+ * (-12, ENOMEM) when the stack or a later step could not be had.
+ */
+export function kernelClone(k: Kernel, cpu: number, parent: TaskStruct, args: CloneArgs): number {
+  const c = k.costs;
+  k.stats.forks++;
+  const p = dupTaskStruct(k, cpu, parent);
+  if (!p) {
+    k.stats.forkFailures++;
+    k.trace(cpu, 'fork_failed', { parent_pid: parent.pid, reason: 'dup_task_struct' });
+    return -12;
+  }
+  k.spend(c.cloneBaseNs + (args.thread ? 0 : c.forkProcessExtraNs));
+  p.pid = args.pid ?? k.allocPid();
+  p.comm = args.comm ?? parent.comm;
+  p.tgid = args.thread ? parent.tgid : p.pid;
+  p.parentPid = args.thread ? parent.parentPid : parent.pid;
+  p.autoreap = args.thread;
+  p.flags = args.kthread ? PF_KTHREAD : 0;
+  p.kthread = !!args.kthread;
+  p.memcg = parent.memcg;
+  p.cpu = cpu;
+  p.state = TASK_NEW;
+  p.forkTsNs = k.nowNs;
+  if (p.stack) p.stack.ownerPid = p.pid;
+  if (args.failAfterDup) {
+    badForkFree(k, cpu, p);
+    k.stats.forkFailures++;
+    k.trace(cpu, 'fork_failed', { parent_pid: parent.pid, reason: 'copy_process' });
+    return -12;
+  }
+  k.attachTask(p);
+  k.trace(cpu, 'task_newtask', { pid: p.pid, comm: p.comm, clone_flags: args.thread ? '3d0f00' : '1200000', oom_score_adj: 0 });
+  k.trace(cpu, 'sched_process_fork', { comm: parent.comm, pid: parent.pid, child_comm: p.comm, child_pid: p.pid });
+  return p.pid;
+}
+
+/**
+ * dup_task_struct(): v4.9 takes the stack before arch_dup_task_struct() (and
+ * restores the clobbered fields); ≥5.18 copies first (546c42b2c5c1). Either way
+ * the stack is taken at the start of copy_process(), on the parent's CPU.
+ */
+export function dupTaskStruct(k: Kernel, cpu: number, orig: TaskStruct): TaskStruct | null {
+  const cfg = k.cfg;
+  k.spend(k.costs.taskStructAllocNs);
+  const tsk = k.newTaskStruct();
+  tsk.memcg = orig.memcg;
+  const stack = allocThreadStackNode(k, cpu, tsk);
+  if (!stack) {
+    k.freeTaskStruct(tsk);
+    return null;
+  }
+  tsk.stack = stack;
+  if (cfg.THREAD_INFO_IN_TASK) tsk.stackRefcount = 1;
+  accountKernelStack(k, stack, +1);
+  if (cfg.RCU_USERS) {
+    // "One for the user space visible state that goes away when reaped. One for the scheduler."
+    tsk.rcuUsers = 2;
+    tsk.usage = 1;
+  } else {
+    // "One for us, one for whoever does the release_task() (usually parent)"
+    tsk.usage = 2;
+  }
+  return tsk;
+}
+
+/**
+ * alloc_thread_stack_node(): the lowest non-empty slot of THIS CPU's cache, else
+ * a fresh vmalloc (VMAP_STACK), else order-THREAD_SIZE_ORDER pages (≤4.8).
+ */
+export function allocThreadStackNode(k: Kernel, cpu: number, tsk: TaskStruct): KStack | null {
+  const cfg = k.cfg;
+  const c = k.costs;
+  if (!cfg.VMAP_STACK) return allocPageStack(k, cpu, tsk);
+  const cache = k.cpus[cpu].cachedStacks;
+  if (cfg.CACHE_ATOMIC === 'irq-off') k.spendAlloc(c.irqSaveRestoreNs); // v4.9: local_irq_disable()
+  for (let i = 0; i < cache.length; i++) {
+    if (cfg.CACHE_ATOMIC === 'xchg') k.spendAlloc(c.percpuXchgNs); // this_cpu_xchg(cached_stacks[i], NULL)
+    const s = cache[i];
+    if (!s) continue;
+    cache[i] = null;
+    k.cacheOccupancyChanged(cpu, -1);
+    return takeCachedStack(k, cpu, tsk, s, i);
+  }
+  k.stats.cacheMisses++;
+  k.cpuStats[cpu].misses++;
+  k.trace(cpu, 'stack_cache_miss', { cached: 0 });
+  const s = vmallocStack(k, cpu);
+  if (!s) return null;
+  // 4.9–4.18: __GFP_ACCOUNT charged the allocating task's memcg, once, at vmalloc.
+  // ≥4.19: memcg_charge_kernel_stack() on every assignment (9b6f7e163cd0).
+  if (cfg.MEMCG_KMEM && !memcgCharge(k, tsk.memcg, s)) {
+    vfree(k, cpu, s);
+    return null;
+  }
+  s.uses = 1;
+  return s;
+}
+
+function takeCachedStack(k: Kernel, cpu: number, tsk: TaskStruct, s: KStack, slot: number): KStack | null {
+  const cfg = k.cfg;
+  k.stats.cacheHits++;
+  k.cpuStats[cpu].hits++;
+  k.trace(cpu, 'stack_cache_hit', { stack: s.id, slot, va: s.addr });
+  // "Clear stale pointers from reused stack." (e01e80634ecd, 4.17)
+  if (cfg.ZERO_ON_REUSE) k.spendAlloc(k.costs.zeroStackNs);
+  if (cfg.MEMCG_KMEM && cfg.MEMCG_CHARGE === 'assign' && !memcgCharge(k, tsk.memcg, s)) {
+    // A charge failure on a hit vfree()s the cached stack and fails the fork.
+    s.state = StackState.Allocated;
+    vfree(k, cpu, s);
+    return null;
+  }
+  s.state = StackState.Allocated;
+  s.cpu = -1;
+  s.slot = -1;
+  s.uses++;
+  s.reported = false;
+  return s;
+}
+
+/** ≤4.8 (and VMAP_STACK=n): alloc_pages_node(node, THREADINFO_GFP, THREAD_SIZE_ORDER). */
+function allocPageStack(k: Kernel, cpu: number, tsk: TaskStruct): KStack | null {
+  const c = k.costs;
+  const order = k.cfg.THREAD_SIZE_ORDER;
+  const got = k.zone.allocPages(order, cpu, PageUse.Stack);
+  k.spendAlloc(got?.slow ? c.pageAllocOrder2SlowNs : c.pageAllocOrder2FastNs);
+  if (!got) {
+    k.stats.pageAllocFailures++;
+    return null;
+  }
+  if (got.slow) k.stats.pageAllocSlow++;
+  const s = k.newStack();
+  s.vmapped = false;
+  s.addr = got.pfn * 4096;
+  s.pfns = [];
+  for (let i = 0; i < 1 << order; i++) s.pfns.push(got.pfn + i);
+  s.uses = 1;
+  k.stackPagesChanged(s.pfns.length);
+  k.trace(cpu, 'mm_page_alloc', { pfn: got.pfn, order, stack: s.id });
+  // THREADINFO_GFP includes __GFP_ACCOUNT: the charge goes with the pages.
+  if (k.cfg.MEMCG_KMEM && !memcgCharge(k, tsk.memcg, s)) {
+    freePageStack(k, cpu, s);
+    return null;
+  }
+  return s;
+}
+
+function freePageStack(k: Kernel, cpu: number, s: KStack): void {
+  const order = k.cfg.THREAD_SIZE_ORDER;
+  k.zone.freePagesAt(s.pfns[0], order, cpu);
+  k.spendFree(k.costs.pageFreeOrder2Ns);
+  k.stackPagesChanged(-s.pfns.length);
+  if (s.memcg !== 0) memcgUncharge(k, s);
+  k.trace(cpu, 'mm_page_free', { pfn: s.pfns[0], order, stack: s.id });
+  s.state = StackState.PagesFreed;
+  k.forgetStack(s);
+}
+
+/**
+ * account_kernel_stack(): NR_KERNEL_STACK_KB (+ v4.9's MEMCG_KERNEL_STACK_KB stat).
+ * v4.9 adds at the end of dup_task_struct and drops at release; ≥5.18 drops in do_exit.
+ */
+export function accountKernelStack(k: Kernel, s: KStack, account: 1 | -1): void {
+  if (account === 1 && s.accounted) return;
+  if (account === -1 && !s.accounted) return;
+  s.accounted = account === 1;
+  k.nrKernelStackKb += account * (k.threadSize / 1024);
+  k.spend(k.costs.accountKernelStackNs);
+}
+
+/** exit_task_stack_account() (≥5.18, called from do_exit): stat and memcg uncharge. */
+export function exitTaskStackAccount(k: Kernel, tsk: TaskStruct): void {
+  const s = tsk.stack;
+  if (!s) return;
+  accountKernelStack(k, s, -1);
+  if (k.cfg.VMAP_STACK && k.cfg.MEMCG_KMEM && k.cfg.MEMCG_CHARGE === 'assign') memcgUncharge(k, s);
+}
+
+/**
+ * try_release_thread_stack_to_cache(): the lowest empty slot of the releasing
+ * CPU (v4.9: irq-save read-then-write; ≥4.11: this_cpu_cmpxchg per slot).
+ */
+export function tryReleaseThreadStackToCache(k: Kernel, cpu: number, s: KStack): boolean {
+  const cfg = k.cfg;
+  const c = k.costs;
+  const pc = k.cpus[cpu];
+  if (!pc.online && cfg.HOTPLUG_DRAIN) return false; // teardown already ran; nothing may refill it
+  const cache = pc.cachedStacks;
+  if (cfg.CACHE_ATOMIC === 'irq-off') k.spendFree(c.irqSaveRestoreNs);
+  for (let i = 0; i < cache.length; i++) {
+    if (cfg.CACHE_ATOMIC === 'xchg') k.spendFree(c.percpuXchgNs);
+    if (cache[i]) continue;
+    cache[i] = s;
+    s.state = StackState.Cached;
+    s.cpu = cpu;
+    s.slot = i;
+    s.ownerPid = 0;
+    k.stats.cachePuts++;
+    k.cpuStats[cpu].puts++;
+    k.cacheOccupancyChanged(cpu, +1);
+    k.trace(cpu, 'stack_cache_put', { stack: s.id, slot: i, va: s.addr });
+    return true;
+  }
+  return false;
+}
+
+/**
+ * free_thread_stack(): to this CPU's cache, else by the version's cache-full
+ * path: v4.9 vfree() on the spot; 4.10–5.17 vfree_atomic(); ≥5.18
+ * thread_stack_delayed_free() → call_rcu (e540bf3162e8).
+ */
+export function freeThreadStack(k: Kernel, cpu: number, tsk: TaskStruct): void {
+  const s = tsk.stack!;
+  tsk.stack = null;
+  if (!s.vmapped) {
+    freePageStack(k, cpu, s);
+    return;
+  }
+  if (tryReleaseThreadStackToCache(k, cpu, s)) return;
+  k.stats.cacheFull++;
+  switch (k.cfg.CACHE_FULL) {
+    case 'vfree':
+      vfree(k, cpu, s);
+      return;
+    case 'vfree-atomic':
+      vfreeAtomic(k, cpu, s);
+      return;
+    case 'rcu-retry':
+      threadStackDelayedFree(k, cpu, s);
+      return;
+  }
+}
+
+/** thread_stack_delayed_free(): the rcu_head is written into the dead stack itself. */
+function threadStackDelayedFree(k: Kernel, cpu: number, s: KStack): void {
+  s.state = StackState.RcuPending;
+  s.cpu = cpu;
+  s.ownerPid = 0;
+  k.rcuPendingChanged(+1);
+  k.trace(cpu, 'stack_rcu_pending', { stack: s.id, va: s.addr });
+  callRcu(k, cpu, RcuCbKind.ThreadStackFreeRcu, s, null);
+}
+
+/** thread_stack_free_rcu(): a second chance at the cache of the CPU running the callback. */
+export function threadStackFreeRcu(k: Kernel, cpu: number, s: KStack): void {
+  k.rcuPendingChanged(-1);
+  if (tryReleaseThreadStackToCache(k, cpu, s)) {
+    k.stats.rcuRetryHits++;
+    return;
+  }
+  // vfree() from softirq sees in_interrupt() and defers to vfree_atomic().
+  vfree(k, cpu, s);
+}
+
+/** free_vm_stack_cache(): cpuhp teardown vfree()s an offlined CPU's cached stacks (≈4.11). */
+export function freeVmStackCache(k: Kernel, ctlCpu: number, deadCpu: number): number {
+  const cache = k.cpus[deadCpu].cachedStacks;
+  let n = 0;
+  for (let i = 0; i < cache.length; i++) {
+    const s = cache[i];
+    if (!s) continue;
+    cache[i] = null;
+    k.cacheOccupancyChanged(deadCpu, -1);
+    s.state = StackState.Allocated; // in hand, about to be vfree'd
+    vfree(k, ctlCpu, s);
+    n++;
+  }
+  k.trace(ctlCpu, 'stack_cache_drain', { cpu: deadCpu, freed: n });
+  return n;
+}
+
+/**
+ * release_task_stack(): "Better to leak the stack than to free prematurely": a
+ * release of a task that is not TASK_DEAD is refused (and reported).
+ */
+export function releaseTaskStack(k: Kernel, cpu: number, tsk: TaskStruct): void {
+  const s = tsk.stack;
+  if (tsk.state !== TASK_DEAD) {
+    k.violation('release-not-dead', cpu, tsk.pid, s, `release_task_stack() of pid ${tsk.pid} whose state is not TASK_DEAD: WARN, stack leaked`);
+    return;
+  }
+  if (!s) {
+    k.violation('double-free', cpu, tsk.pid, null, `release_task_stack() of pid ${tsk.pid} which has no stack`);
+    return;
+  }
+  k.stats.stackReleases++;
+  k.trace(cpu, 'stack_release', { stack: s.id, pid: tsk.pid, refcount: tsk.stackRefcount });
+  if (k.cfg.STACK_ACCOUNT === 'release') {
+    accountKernelStack(k, s, -1);
+    // 4.19–5.17 uncharged in free_thread_stack; 4.9 never recharged, so never uncharged here.
+    if (k.cfg.MEMCG_KMEM && k.cfg.MEMCG_CHARGE === 'assign') memcgUncharge(k, s);
+  }
+  freeThreadStack(k, cpu, tsk);
+}
+
+/** put_task_stack(): the last reference releases the stack, on the CPU and in the context of the caller. */
+export function putTaskStack(k: Kernel, cpu: number, tsk: TaskStruct): void {
+  if (!k.cfg.THREAD_INFO_IN_TASK) return; // a no-op without THREAD_INFO_IN_TASK
+  if (tsk.stackRefcount <= 0) {
+    k.violation('refcount-underflow', cpu, tsk.pid, tsk.stack, `put_task_stack() of pid ${tsk.pid} with stack_refcount ${tsk.stackRefcount}`);
+    return;
+  }
+  tsk.stackRefcount--;
+  if (tsk.stackRefcount === 0) releaseTaskStack(k, cpu, tsk);
+  else if (tsk.state === TASK_DEAD && tsk.stack && !tsk.onCpu) tsk.stack.state = StackState.DeadPinned;
+}
+
+/** try_get_task_stack(): pins only while the refcount is not already zero. */
+export function tryGetTaskStack(k: Kernel, tsk: TaskStruct): KStack | null {
+  if (!k.cfg.THREAD_INFO_IN_TASK) return tsk.stack; // the stack lives as long as the task_struct
+  if (tsk.stackRefcount === 0) return null;
+  tsk.stackRefcount++;
+  return tsk.stack;
+}
+
+/**
+ * free_task(): ≤4.8 frees thread_info and the stack with the task_struct;
+ * with THREAD_INFO_IN_TASK the stack must already be gone (WARN_ON_ONCE).
+ */
+export function freeTask(k: Kernel, cpu: number, tsk: TaskStruct): void {
+  if (!k.cfg.THREAD_INFO_IN_TASK) {
+    if (tsk.stack) {
+      tsk.state = TASK_DEAD;
+      releaseTaskStack(k, cpu, tsk);
+    }
+  } else if (tsk.stackRefcount !== 0) {
+    k.violation('leak', cpu, tsk.pid, tsk.stack, `free_task() of pid ${tsk.pid} with stack_refcount ${tsk.stackRefcount}: stack leaked`);
+  }
+  k.spend(k.costs.taskStructFreeNs);
+  tsk.freed = true;
+  k.detachTask(tsk);
+  k.freeTaskStruct(tsk);
+}
+
+/** put_task_struct(): the last usage reference frees the task (__put_task_struct → free_task). */
+export function putTaskStruct(k: Kernel, cpu: number, tsk: TaskStruct): void {
+  if (tsk.usage <= 0) {
+    k.violation('refcount-underflow', cpu, tsk.pid, tsk.stack, `put_task_struct() of pid ${tsk.pid} with usage ${tsk.usage}`);
+    return;
+  }
+  tsk.usage--;
+  if (tsk.usage === 0) freeTask(k, cpu, tsk);
+}
+
+/**
+ * copy_process() bad_fork_free (6.x): WRITE_ONCE(p->__state, TASK_DEAD);
+ * exit_task_stack_account(p); put_task_stack(p); delayed_free_task(p).
+ * v4.9's bad_fork_free also sets TASK_DEAD and puts the stack before free_task().
+ */
+function badForkFree(k: Kernel, cpu: number, p: TaskStruct): void {
+  p.state = TASK_DEAD;
+  if (k.cfg.STACK_ACCOUNT === 'exit') exitTaskStackAccount(k, p);
+  if (k.cfg.THREAD_INFO_IN_TASK && !k.mut.noBadForkPut) putTaskStack(k, cpu, p);
+  p.usage = 1;
+  p.rcuUsers = 0;
+  k.attachTask(p);
+  callRcu(k, cpu, RcuCbKind.DelayedFreeTask, null, p);
+}
+
+/** __delayed_free_task(): the RCU callback of a failed fork. */
+export function delayedFreeTask(k: Kernel, cpu: number, tsk: TaskStruct): void {
+  freeTask(k, cpu, tsk);
+}
+
+export { KStack, TaskStruct };
