@@ -1,0 +1,530 @@
+// Typed parsers for the payloads (`TraceRecord.payload`) of the events the
+// replay uses. Each returns a plain object, or null when the payload has
+// neither the kernel's TP_printk layout nor, where one exists, the layout of
+// libtraceevent's plugin (trace-cmd, perf); the replay counts the nulls.
+//
+// Formats follow include/trace/events/{sched,task,vmalloc,kmem,rcu}.h. A comm
+// may hold spaces, `=` and even text like ` pid=`, so fields are split at the
+// ` key=` separators searched from the right, each value checked, and the next
+// separator to the left tried when a check fails. Addresses and clone flags are
+// bigint: a 64-bit kernel address does not fit a double.
+
+export interface SchedSwitch {
+  prevComm: string;
+  prevPid: number;
+  /** null when the plugin rendering omitted it. */
+  prevPrio: number | null;
+  /** The letters as printed: `R`, `R+`, `S`, `D`, `X`, `Z`, `D|K`, `x`, ... */
+  prevState: string;
+  nextComm: string;
+  nextPid: number;
+  nextPrio: number | null;
+  /**
+   * `tp_printk`: the kernel's own text. `plugin`: libtraceevent's sched_switch
+   * plugin, whose state letters come from a table in userspace that can be
+   * older than the kernel (see isDeadState).
+   */
+  rendering: 'tp_printk' | 'plugin';
+}
+
+/** sched_wakeup and sched_wakeup_new. */
+export interface SchedWakeup {
+  comm: string;
+  pid: number;
+  prio: number | null;
+  /** null when not printed (3.x `success=` form without it, or the plugin without the field). */
+  targetCpu: number | null;
+  /** Only the 3.x kernels and the plugin print it. */
+  success: number | null;
+}
+
+export interface SchedProcessFork {
+  /** The parent. */
+  comm: string;
+  pid: number;
+  childComm: string;
+  childPid: number;
+}
+
+export interface TaskNewtask {
+  /** The new task (not the parent, which is the record's pid). */
+  pid: number;
+  comm: string;
+  /** u64 clone flags; test bits with the CLONE_* constants below. */
+  cloneFlags: bigint;
+  oomScoreAdj: number;
+}
+
+export interface SchedProcessExit {
+  comm: string;
+  pid: number;
+  prio: number;
+  /** null on kernels before `group_dead=` was added (2025). */
+  groupDead: boolean | null;
+}
+
+/** sched_process_free (and any event with the `comm=%s pid=%d prio=%d` layout). */
+export interface SchedProcessFree {
+  comm: string;
+  pid: number;
+  prio: number;
+}
+
+export interface SchedMigrateTask {
+  comm: string;
+  pid: number;
+  prio: number;
+  origCpu: number;
+  destCpu: number;
+}
+
+export interface AllocVmapArea {
+  /** Printed in decimal (`va_start: %lu`), unlike every other address here. */
+  vaStart: bigint;
+  sizeBytes: number;
+  alignBytes: number;
+  vstart: bigint;
+  vend: bigint;
+  failed: number;
+}
+
+export interface FreeVmapAreaNoflush {
+  vaStart: bigint;
+  /** Lazily freed pages after this free, all areas together. */
+  nrLazyPages: number;
+  /** The purge threshold, lazy_max_pages(). */
+  nrLazyMaxPages: number;
+}
+
+export interface PurgeVmapAreaLazy {
+  start: bigint;
+  end: bigint;
+  numPurged: number;
+}
+
+export interface RcuUtilization {
+  /** `Start RCU core`, `End RCU core`, `Start scheduler-tick`, ... */
+  s: string;
+}
+
+export interface KmemCacheAlloc {
+  /** `%pS`: `dup_task_struct+0x2e/0x1b0`, maybe with ` [module]`. */
+  callSite: string;
+  /** `%p`: hashed unless booted with no_hash_pointers; kept as printed. */
+  ptr: string;
+  /** The cache (`task_struct`); null before the Aug 2025 patch that added it. */
+  name: string | null;
+  bytesReq: number;
+  bytesAlloc: number;
+  /** `GFP_KERNEL|__GFP_ZERO`, `none`, or a hex remainder, as printed. */
+  gfpFlags: string;
+  node: number | null;
+  accounted: boolean | null;
+}
+
+export interface TracingMarkWrite {
+  text: string;
+}
+
+/** The markers the capture script of examples/traces writes into trace_marker. */
+export type CaptureMarker =
+  | { kind: 'begin'; readerPid: number; capturePid: number }
+  | { kind: 'cmd_start'; pid: number }
+  | { kind: 'cmd_end'; rc: number }
+  | { kind: 'end' };
+
+// include/uapi/linux/sched.h
+export const CLONE_VM = 0x100n;
+export const CLONE_FS = 0x200n;
+export const CLONE_FILES = 0x400n;
+export const CLONE_SIGHAND = 0x800n;
+export const CLONE_VFORK = 0x4000n;
+export const CLONE_PARENT = 0x8000n;
+export const CLONE_THREAD = 0x10000n;
+export const CLONE_UNTRACED = 0x800000n;
+export const CLONE_IO = 0x80000000n;
+
+/**
+ * True when a sched_switch prev_state says the task is dead: `X` (EXIT_DEAD)
+ * or `Z` (EXIT_ZOMBIE) on 4.14+ kernels, `x` (TASK_DEAD) on 3.x-4.13 kernels,
+ * whose final switch shows the task state rather than the exit state.
+ * Caveat: an old libtraceevent plugin ("SDTtZXxW") on a 4.14+ kernel prints
+ * X and Z swapped and a parked kthread as `x`; see SchedSwitch.rendering.
+ */
+export function isDeadState(state: string): boolean {
+  for (let i = 0; i < state.length; i++) {
+    const c = state.charCodeAt(i);
+    if (c === 88 /* X */ || c === 90 /* Z */ || c === 120 /* x */) return true;
+  }
+  return false;
+}
+
+/** `prev_comm=%s prev_pid=%d prev_prio=%d prev_state=%s%s ==> next_comm=%s next_pid=%d next_prio=%d`, or the plugin's `comm:pid [prio] S ==> comm:pid [prio]`. */
+export function parseSchedSwitch(payload: string): SchedSwitch | null {
+  const f = splitFields(payload, SWITCH_LAYOUT);
+  if (f !== null) {
+    return {
+      prevComm: f[0],
+      prevPid: Number(f[1]),
+      prevPrio: Number(f[2]),
+      prevState: f[3],
+      nextComm: f[4],
+      nextPid: Number(f[5]),
+      nextPrio: Number(f[6]),
+      rendering: 'tp_printk',
+    };
+  }
+  return parsePluginSwitch(payload.trimEnd());
+}
+
+/** sched_wakeup / sched_wakeup_new: `comm=%s pid=%d prio=%d target_cpu=%03d` (3.x: `... success=%d target_cpu=%03d`), or the plugin's `comm:pid [prio] success=1 CPU:003`. */
+export function parseSchedWakeup(payload: string): SchedWakeup | null {
+  let f = splitFields(payload, WAKEUP_LAYOUT);
+  if (f !== null) {
+    return { comm: f[0], pid: Number(f[1]), prio: Number(f[2]), targetCpu: Number(f[3]), success: null };
+  }
+  f = splitFields(payload, WAKEUP_3X_LAYOUT);
+  if (f !== null) {
+    return { comm: f[0], pid: Number(f[1]), prio: Number(f[2]), targetCpu: Number(f[4]), success: Number(f[3]) };
+  }
+  f = splitFields(payload, WAKEUP_OLD_LAYOUT);
+  if (f !== null) {
+    return { comm: f[0], pid: Number(f[1]), prio: Number(f[2]), targetCpu: null, success: Number(f[3]) };
+  }
+  return parsePluginWakeup(payload.trimEnd());
+}
+
+export const parseSchedWakeupNew = parseSchedWakeup;
+
+/** `comm=%s pid=%d child_comm=%s child_pid=%d` */
+export function parseSchedProcessFork(payload: string): SchedProcessFork | null {
+  const f = splitFields(payload, FORK_LAYOUT);
+  if (f === null) return null;
+  return { comm: f[0], pid: Number(f[1]), childComm: f[2], childPid: Number(f[3]) };
+}
+
+/** `pid=%d comm=%s clone_flags=%lx oom_score_adj=%hd` (newest kernels: `%llx`); the flags are hex without `0x`. */
+export function parseTaskNewtask(payload: string): TaskNewtask | null {
+  const f = splitFields(payload, NEWTASK_LAYOUT);
+  if (f === null) return null;
+  return { pid: Number(f[0]), comm: f[1], cloneFlags: BigInt(`0x${f[2]}`), oomScoreAdj: Number(f[3]) };
+}
+
+/** `comm=%s pid=%d prio=%d group_dead=%s` (2025+), else `comm=%s pid=%d prio=%d`. */
+export function parseSchedProcessExit(payload: string): SchedProcessExit | null {
+  const f = splitFields(payload, EXIT_LAYOUT);
+  if (f !== null) return { comm: f[0], pid: Number(f[1]), prio: Number(f[2]), groupDead: f[3] === 'true' };
+  const g = splitFields(payload, COMM_PID_PRIO_LAYOUT);
+  if (g === null) return null;
+  return { comm: g[0], pid: Number(g[1]), prio: Number(g[2]), groupDead: null };
+}
+
+/** `comm=%s pid=%d prio=%d` */
+export function parseSchedProcessFree(payload: string): SchedProcessFree | null {
+  const f = splitFields(payload, COMM_PID_PRIO_LAYOUT);
+  if (f === null) return null;
+  return { comm: f[0], pid: Number(f[1]), prio: Number(f[2]) };
+}
+
+/** `comm=%s pid=%d prio=%d orig_cpu=%d dest_cpu=%d` */
+export function parseSchedMigrateTask(payload: string): SchedMigrateTask | null {
+  const f = splitFields(payload, MIGRATE_LAYOUT);
+  if (f === null) return null;
+  return { comm: f[0], pid: Number(f[1]), prio: Number(f[2]), origCpu: Number(f[3]), destCpu: Number(f[4]) };
+}
+
+/** `va_start: %lu size=%lu align=%lu vstart=0x%lx vend=0x%lx failed=%d` (the first separator is `: `). */
+export function parseAllocVmapArea(payload: string): AllocVmapArea | null {
+  if (!payload.startsWith('va_start: ')) return null;
+  const f = splitFields(`va_start=${payload.slice(10)}`, ALLOC_VMAP_LAYOUT);
+  if (f === null) return null;
+  return {
+    vaStart: BigInt(f[0]),
+    sizeBytes: Number(f[1]),
+    alignBytes: Number(f[2]),
+    vstart: BigInt(f[3]),
+    vend: BigInt(f[4]),
+    failed: Number(f[5]),
+  };
+}
+
+/** `va_start=0x%lx nr_lazy=%lu nr_lazy_max=%lu` */
+export function parseFreeVmapAreaNoflush(payload: string): FreeVmapAreaNoflush | null {
+  const f = splitFields(payload, FREE_VMAP_LAYOUT);
+  if (f === null) return null;
+  return { vaStart: BigInt(f[0]), nrLazyPages: Number(f[1]), nrLazyMaxPages: Number(f[2]) };
+}
+
+/** `start=0x%lx end=0x%lx num_purged=%u` */
+export function parsePurgeVmapAreaLazy(payload: string): PurgeVmapAreaLazy | null {
+  const f = splitFields(payload, PURGE_VMAP_LAYOUT);
+  if (f === null) return null;
+  return { start: BigInt(f[0]), end: BigInt(f[1]), numPurged: Number(f[2]) };
+}
+
+/** `%s`: one of the fixed strings passed to trace_rcu_utilization(). */
+export function parseRcuUtilization(payload: string): RcuUtilization | null {
+  const s = payload.trim();
+  return s.length === 0 ? null : { s };
+}
+
+/**
+ * `call_site=%pS ptr=%p name=%s bytes_req=%zu bytes_alloc=%zu gfp_flags=%s node=%d accounted=%s`
+ * (name= since the Aug 2025 patch "kmem/tracing: Add kmem name to kmem_cache_alloc
+ * tracepoint"); older kernels print the same without name=, without accounted=
+ * (before 6.0) and without node= (kmem_alloc class).
+ */
+export function parseKmemCacheAlloc(payload: string): KmemCacheAlloc | null {
+  for (const layout of KMEM_LAYOUTS) {
+    const f = splitFields(payload, layout);
+    if (f === null) continue;
+    const v = (key: string): string | null => {
+      const i = layout.keys.indexOf(key);
+      return i < 0 ? null : f[i];
+    };
+    const node = v('node');
+    const accounted = v('accounted');
+    return {
+      callSite: f[0],
+      ptr: f[1],
+      name: v('name'),
+      bytesReq: Number(v('bytes_req')),
+      bytesAlloc: Number(v('bytes_alloc')),
+      gfpFlags: v('gfp_flags') ?? '',
+      node: node === null ? null : Number(node),
+      accounted: accounted === null ? null : accounted === 'true',
+    };
+  }
+  return null;
+}
+
+/**
+ * Text written to trace_marker. ftrace prints the `print` event as
+ * `tracing_mark_write: <text>`; tools that name the event `print` leave that
+ * prefix in the payload, so it is dropped here.
+ */
+export function parseTracingMarkWrite(payload: string): TracingMarkWrite {
+  const text = payload.startsWith('tracing_mark_write: ') ? payload.slice(20) : payload;
+  return { text };
+}
+
+/** `capture: begin reader_pid=R capture_pid=P`, `capture: cmd_start pid=N`, `capture: cmd_end rc=R`, `capture: end`. */
+export function parseCaptureMarker(text: string): CaptureMarker | null {
+  const t = text.trim();
+  let m = /^capture: begin reader_pid=(\d{1,10}) capture_pid=(\d{1,10})$/.exec(t);
+  if (m !== null) return { kind: 'begin', readerPid: Number(m[1]), capturePid: Number(m[2]) };
+  m = /^capture: cmd_start pid=(\d{1,10})$/.exec(t);
+  if (m !== null) return { kind: 'cmd_start', pid: Number(m[1]) };
+  m = /^capture: cmd_end rc=(-?\d{1,10})$/.exec(t);
+  if (m !== null) return { kind: 'cmd_end', rc: Number(m[1]) };
+  return t === 'capture: end' ? { kind: 'end' } : null;
+}
+
+// ---------------------------------------------------------------------------
+// Keyed layouts: `k0=v0 k1=v1 ... kn=vn`.
+
+type FieldKind = 'text' | 'word' | 'int' | 'udec' | 'hex' | 'hex0x' | 'state' | 'bool';
+
+interface Layout {
+  keys: readonly string[];
+  kinds: readonly FieldKind[];
+  /** ` key=` for every key but the first, which is `key=` at the start. */
+  seps: readonly string[];
+}
+
+/** Separator candidates tried in one split, all fields together: bounds the work on hostile payloads. */
+const SPLIT_TRIES_MAX = 64;
+
+function layout(...fields: [string, FieldKind][]): Layout {
+  return {
+    keys: fields.map(([k]) => k),
+    kinds: fields.map(([, kind]) => kind),
+    seps: fields.map(([k], i) => (i === 0 ? `${k}=` : ` ${k}=`)),
+  };
+}
+
+const SWITCH_LAYOUT = layout(
+  ['prev_comm', 'text'],
+  ['prev_pid', 'int'],
+  ['prev_prio', 'int'],
+  ['prev_state', 'state'],
+  ['==> next_comm', 'text'],
+  ['next_pid', 'int'],
+  ['next_prio', 'int'],
+);
+const WAKEUP_LAYOUT = layout(['comm', 'text'], ['pid', 'int'], ['prio', 'int'], ['target_cpu', 'int']);
+const WAKEUP_3X_LAYOUT = layout(
+  ['comm', 'text'],
+  ['pid', 'int'],
+  ['prio', 'int'],
+  ['success', 'int'],
+  ['target_cpu', 'int'],
+);
+const WAKEUP_OLD_LAYOUT = layout(['comm', 'text'], ['pid', 'int'], ['prio', 'int'], ['success', 'int']);
+const FORK_LAYOUT = layout(['comm', 'text'], ['pid', 'int'], ['child_comm', 'text'], ['child_pid', 'int']);
+const NEWTASK_LAYOUT = layout(['pid', 'int'], ['comm', 'text'], ['clone_flags', 'hex'], ['oom_score_adj', 'int']);
+const EXIT_LAYOUT = layout(['comm', 'text'], ['pid', 'int'], ['prio', 'int'], ['group_dead', 'bool']);
+const COMM_PID_PRIO_LAYOUT = layout(['comm', 'text'], ['pid', 'int'], ['prio', 'int']);
+const MIGRATE_LAYOUT = layout(
+  ['comm', 'text'],
+  ['pid', 'int'],
+  ['prio', 'int'],
+  ['orig_cpu', 'int'],
+  ['dest_cpu', 'int'],
+);
+const ALLOC_VMAP_LAYOUT = layout(
+  ['va_start', 'udec'],
+  ['size', 'udec'],
+  ['align', 'udec'],
+  ['vstart', 'hex0x'],
+  ['vend', 'hex0x'],
+  ['failed', 'int'],
+);
+const FREE_VMAP_LAYOUT = layout(['va_start', 'hex0x'], ['nr_lazy', 'udec'], ['nr_lazy_max', 'udec']);
+const PURGE_VMAP_LAYOUT = layout(['start', 'hex0x'], ['end', 'hex0x'], ['num_purged', 'udec']);
+const KMEM_LAYOUTS: readonly Layout[] = [
+  layout(
+    ['call_site', 'text'],
+    ['ptr', 'word'],
+    ['name', 'word'],
+    ['bytes_req', 'udec'],
+    ['bytes_alloc', 'udec'],
+    ['gfp_flags', 'word'],
+    ['node', 'int'],
+    ['accounted', 'bool'],
+  ),
+  layout(
+    ['call_site', 'text'],
+    ['ptr', 'word'],
+    ['bytes_req', 'udec'],
+    ['bytes_alloc', 'udec'],
+    ['gfp_flags', 'word'],
+    ['node', 'int'],
+    ['accounted', 'bool'],
+  ),
+  layout(
+    ['call_site', 'text'],
+    ['ptr', 'word'],
+    ['bytes_req', 'udec'],
+    ['bytes_alloc', 'udec'],
+    ['gfp_flags', 'word'],
+    ['node', 'int'],
+  ),
+  layout(['call_site', 'text'], ['ptr', 'word'], ['bytes_req', 'udec'], ['bytes_alloc', 'udec'], ['gfp_flags', 'word']),
+];
+
+const INT_RE = /^-?\d{1,10}$/;
+const UDEC_RE = /^\d{1,20}$/;
+const HEX_RE = /^[0-9a-fA-F]{1,16}$/;
+const HEX0X_RE = /^0x[0-9a-fA-F]{1,16}$/;
+// __print_flags() letters joined by `|`, with `+` for a preempted task.
+const STATE_RE = /^[A-Za-z|+]{1,32}$/;
+const WORD_RE = /^\S+$/;
+
+function valueOk(kind: FieldKind, v: string): boolean {
+  switch (kind) {
+    case 'text':
+      return true;
+    case 'word':
+      return WORD_RE.test(v);
+    case 'int':
+      return INT_RE.test(v);
+    case 'udec':
+      return UDEC_RE.test(v);
+    case 'hex':
+      return HEX_RE.test(v);
+    case 'hex0x':
+      return HEX0X_RE.test(v);
+    case 'state':
+      return STATE_RE.test(v);
+    case 'bool':
+      return v === 'true' || v === 'false';
+  }
+}
+
+/** The values of `payload` in layout order, or null. Trailing blanks are ignored. */
+function splitFields(payload: string, lay: Layout): string[] | null {
+  const s = payload.trimEnd();
+  if (!s.startsWith(lay.seps[0])) return null;
+  const out = new Array<string>(lay.keys.length);
+  const budget = { tries: SPLIT_TRIES_MAX };
+  return splitBefore(s, lay, lay.keys.length - 1, s.length, out, budget) ? out : null;
+}
+
+/** Fills out[0..i] from s[0, end): field i starts at the rightmost ` key=` whose value and prefix both check. */
+function splitBefore(
+  s: string,
+  lay: Layout,
+  i: number,
+  end: number,
+  out: string[],
+  budget: { tries: number },
+): boolean {
+  if (i === 0) {
+    const v = s.slice(lay.seps[0].length, end);
+    if (end < lay.seps[0].length || !valueOk(lay.kinds[0], v)) return false;
+    out[0] = v;
+    return true;
+  }
+  const sep = lay.seps[i];
+  let at = end - sep.length < 0 ? -1 : s.lastIndexOf(sep, end - sep.length);
+  while (at >= 0 && budget.tries > 0) {
+    budget.tries--;
+    const v = s.slice(at + sep.length, end);
+    if (valueOk(lay.kinds[i], v) && splitBefore(s, lay, i - 1, at, out, budget)) {
+      out[i] = v;
+      return true;
+    }
+    at = at === 0 ? -1 : s.lastIndexOf(sep, at - 1);
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// libtraceevent plugin renderings (plugins/plugin_sched_switch.c):
+//   sched_switch   `%s:%d [%d] STATE ==> %s:%d [%d]`  (prio only if the field exists)
+//   sched_wakeup   `%s:%d [%d] success=%d CPU:%03d`   (every part after comm:pid optional)
+
+const PLUGIN_TASK_RE = /^(.*):(-?\d{1,10})(?: \[(-?\d{1,10})\])?$/s;
+const PLUGIN_PREV_RE = /^(.*):(-?\d{1,10}) (?:\[(-?\d{1,10})\] )?([A-Za-z|+]{1,32})$/s;
+const PLUGIN_WAKEUP_RE = /^(.*):(-?\d{1,10})(?: \[(-?\d{1,10})\])?(?: success=(\d{1,10}))?(?: CPU:(\d{1,6}))?$/s;
+const PLUGIN_ARROWS_MAX = 8;
+
+function parsePluginSwitch(s: string): SchedSwitch | null {
+  let at = s.lastIndexOf(' ==> ');
+  // Either comm may hold ` ==> `; the split is the rightmost whose sides both parse.
+  for (let tries = 0; at >= 0 && tries < PLUGIN_ARROWS_MAX; tries++) {
+    const prev = PLUGIN_PREV_RE.exec(s.slice(0, at));
+    const next = prev === null ? null : PLUGIN_TASK_RE.exec(s.slice(at + 5));
+    if (prev !== null && next !== null) {
+      return {
+        prevComm: prev[1],
+        prevPid: Number(prev[2]),
+        prevPrio: optionalNumber(prev[3]),
+        prevState: prev[4],
+        nextComm: next[1],
+        nextPid: Number(next[2]),
+        nextPrio: optionalNumber(next[3]),
+        rendering: 'plugin',
+      };
+    }
+    at = at === 0 ? -1 : s.lastIndexOf(' ==> ', at - 1);
+  }
+  return null;
+}
+
+function parsePluginWakeup(s: string): SchedWakeup | null {
+  const m = PLUGIN_WAKEUP_RE.exec(s);
+  if (m === null) return null;
+  return {
+    comm: m[1],
+    pid: Number(m[2]),
+    prio: optionalNumber(m[3]),
+    targetCpu: optionalNumber(m[5]),
+    success: optionalNumber(m[4]),
+  };
+}
+
+function optionalNumber(v: string | undefined): number | null {
+  return v === undefined ? null : Number(v);
+}
