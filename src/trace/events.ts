@@ -6,7 +6,8 @@
 // Formats follow include/trace/events/{sched,task,vmalloc,kmem,rcu}.h. A comm
 // may hold spaces, `=` and even text like ` pid=`, so fields are split at the
 // ` key=` separators searched from the right, each value checked, and the next
-// separator to the left tried when a check fails. Addresses and clone flags are
+// separator to the left tried when a check fails. Blanks around a payload are
+// ignored: trace-cmd pads the payload after the event name. Addresses and clone flags are
 // bigint: a 64-bit kernel address does not fit a double.
 
 export interface SchedSwitch {
@@ -174,7 +175,7 @@ export function parseSchedSwitch(payload: string): SchedSwitch | null {
       rendering: 'tp_printk',
     };
   }
-  return parsePluginSwitch(payload.trimEnd());
+  return parsePluginSwitch(payload.trim());
 }
 
 /** sched_wakeup / sched_wakeup_new: `comm=%s pid=%d prio=%d target_cpu=%03d` (3.x: `... success=%d target_cpu=%03d`), or the plugin's `comm:pid [prio] success=1 CPU:003`. */
@@ -191,7 +192,7 @@ export function parseSchedWakeup(payload: string): SchedWakeup | null {
   if (f !== null) {
     return { comm: f[0], pid: Number(f[1]), prio: Number(f[2]), targetCpu: null, success: Number(f[3]) };
   }
-  return parsePluginWakeup(payload.trimEnd());
+  return parsePluginWakeup(payload.trim());
 }
 
 export const parseSchedWakeupNew = parseSchedWakeup;
@@ -235,8 +236,9 @@ export function parseSchedMigrateTask(payload: string): SchedMigrateTask | null 
 
 /** `va_start: %lu size=%lu align=%lu vstart=0x%lx vend=0x%lx failed=%d` (the first separator is `: `). */
 export function parseAllocVmapArea(payload: string): AllocVmapArea | null {
-  if (!payload.startsWith('va_start: ')) return null;
-  const f = splitFields(`va_start=${payload.slice(10)}`, ALLOC_VMAP_LAYOUT);
+  const s = payload.trimStart();
+  if (!s.startsWith('va_start: ')) return null;
+  const f = splitFields(`va_start=${s.slice(10)}`, ALLOC_VMAP_LAYOUT);
   if (f === null) return null;
   return {
     vaStart: BigInt(f[0]),
@@ -442,9 +444,9 @@ function valueOk(kind: FieldKind, v: string): boolean {
   }
 }
 
-/** The values of `payload` in layout order, or null. Trailing blanks are ignored. */
+/** The values of `payload` in layout order, or null. Blanks around it are ignored (trace-cmd pads after the event name). */
 function splitFields(payload: string, lay: Layout): string[] | null {
-  const s = payload.trimEnd();
+  const s = payload.trim();
   if (!s.startsWith(lay.seps[0])) return null;
   const out = new Array<string>(lay.keys.length);
   const budget = { tries: SPLIT_TRIES_MAX };

@@ -66,12 +66,28 @@ const GZIP_MAGIC_1 = 0x8b;
 export async function readTrace(source: string, opts: ReadOptions): Promise<ReaderStats> {
   const name = source === '-' ? '<stdin>' : source;
   const raw: Readable = source === '-' ? process.stdin : createReadStream(source, { highWaterMark: RAW_CHUNK_BYTES });
+  try {
+    return await readTraceStream(raw, opts, name);
+  } finally {
+    raw.destroy();
+  }
+}
+
+/**
+ * The reader over any byte stream (a Readable, or an async iterable of Buffers
+ * in whatever chunks); `name` is used in errors. Same rules as readTrace.
+ */
+export async function readTraceStream(
+  input: AsyncIterable<Buffer>,
+  opts: ReadOptions,
+  name = '<stream>',
+): Promise<ReaderStats> {
   const sink = new TraceLineSink(name, opts);
   const decoder = new StringDecoder('utf8');
   let inSink = false;
   let gzipCut = false;
   try {
-    for await (const chunk of decompressed(raw)) {
+    for await (const chunk of decompressed(input)) {
       inSink = true;
       sink.pushText(decoder.write(chunk));
       inSink = false;
@@ -87,8 +103,6 @@ export async function readTrace(source: string, opts: ReadOptions): Promise<Read
       );
     }
     gzipCut = true;
-  } finally {
-    raw.destroy();
   }
   sink.pushText(decoder.end());
   return sink.finish(gzipCut);
@@ -111,9 +125,9 @@ function isZlibError(err: unknown): err is ZlibError {
   return typeof code === 'string' && code.startsWith('Z_');
 }
 
-/** The bytes of `raw`, gunzipped when they start with the gzip magic. */
-async function* decompressed(raw: Readable): AsyncGenerator<Buffer> {
-  const chunks: AsyncIterator<Buffer> = raw[Symbol.asyncIterator]();
+/** The bytes of `input`, gunzipped when they start with the gzip magic. */
+async function* decompressed(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const chunks: AsyncIterator<Buffer> = input[Symbol.asyncIterator]();
   const head = await readHead(chunks, 2);
   if (head.length < 2 || head[0] !== GZIP_MAGIC_0 || head[1] !== GZIP_MAGIC_1) {
     yield* prepended(head, chunks);
@@ -286,8 +300,8 @@ class TraceLineSink {
       this.family = group;
       this.familyLineNo = rec.lineNo;
     } else if (group !== this.family) {
-      const first = `the first event line (line ${this.familyLineNo}) is ${describeFamily(this.family)}`;
-      this.skip(line, `a ${describeFamily(family)} line in a trace whose ${first}`, true);
+      const first = `first event line (line ${this.familyLineNo}) is ${describeFamily(this.family)}`;
+      this.skip(line, `${describeFamily(family)} line in a trace whose ${first}`, true);
       return;
     }
     if (family === 'trace-cmd-latency') this.traceCmdSeen = true;
