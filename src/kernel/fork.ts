@@ -127,6 +127,7 @@ function takeCachedStack(k: Kernel, cpu: number, tsk: TaskStruct, s: KStack, slo
   k.trace(cpu, 'stack_cache_hit', { stack: s.id, slot, va: s.addr });
   // "Clear stale pointers from reused stack." (e01e80634ecd, 4.17)
   if (cfg.ZERO_ON_REUSE) k.spendAlloc(k.costs.zeroStackNs);
+  chargeColdStack(k, s.lastTouchNs);
   if (cfg.MEMCG_KMEM && cfg.MEMCG_CHARGE === 'assign' && !memcgCharge(k, tsk.memcg, s)) {
     // A charge failure on a hit vfree()s the cached stack and fails the fork.
     s.state = StackState.Allocated;
@@ -152,6 +153,7 @@ function allocPageStack(k: Kernel, cpu: number, tsk: TaskStruct): KStack | null 
     return null;
   }
   if (got.slow) k.stats.pageAllocSlow++;
+  chargeColdStack(k, k.zone.lastTouchNs[got.pfn]);
   const s = k.newStack();
   s.vmapped = false;
   s.addr = got.pfn * 4096;
@@ -168,8 +170,21 @@ function allocPageStack(k: Kernel, cpu: number, tsk: TaskStruct): KStack | null 
   return s;
 }
 
+/**
+ * A new task runs on a stack whose lines left the CPU caches: the price of
+ * ≤4.8's RCU-delayed free, and what ac496bf48d97's "hopefully cache-hot,
+ * TLB-hot stack" avoids.
+ */
+export function chargeColdStack(k: Kernel, lastTouchNs: number): void {
+  if (k.nowNs - lastTouchNs > k.costs.stackHotWindowNs) {
+    k.spendAlloc(k.costs.coldStackTouchNs);
+    k.stats.coldStacks++;
+  }
+}
+
 function freePageStack(k: Kernel, cpu: number, s: KStack): void {
   const order = k.cfg.THREAD_SIZE_ORDER;
+  for (const pfn of s.pfns) k.zone.lastTouchNs[pfn] = s.lastTouchNs;
   k.zone.freePagesAt(s.pfns[0], order, cpu);
   k.spendFree(k.costs.pageFreeOrder2Ns);
   k.stackPagesChanged(-s.pfns.length);

@@ -90,6 +90,8 @@ export class KernelStats {
   stackReleases = 0;
   stackAccesses = 0;
   finalSwitches = 0;
+  /** Stacks handed to a new task after their lines had left the caches (cost model). */
+  coldStacks = 0;
   stackPages = 0;
   peakStackPages = 0;
   rcuPendingStacks = 0;

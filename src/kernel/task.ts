@@ -75,6 +75,8 @@ export class KStack {
   accounted = false;
   /** Times this vm area was handed to a new task (1 = fresh). */
   uses = 0;
+  /** When its last owner last ran on it (its final switch): decides whether a reuse is cache-cold. */
+  lastTouchNs = Number.NEGATIVE_INFINITY;
   /** A reader walked it while it was not the live owner's: already reported once. */
   reported = false;
 }

@@ -30,7 +30,7 @@ export function memcgCharge(k: Kernel, memcgId: number, s: KStack): boolean {
   if (memcgId === 0) return true;
   const m = k.memcgs[memcgId];
   const pages = s.pfns.length;
-  k.spendAlloc(pages * k.costs.memcgChargePageNs);
+  k.spendAlloc(chargeCalls(s) * k.costs.memcgChargePageNs);
   if (m.limitPages > 0 && m.usagePages + pages > m.limitPages) {
     m.failcnt++;
     k.stats.memcgChargeFailures++;
@@ -48,8 +48,17 @@ export function memcgUncharge(k: Kernel, s: KStack): void {
   if (s.memcg === 0) return;
   const m = k.memcgs[s.memcg];
   const pages = s.pfns.length;
-  k.spendFree(pages * k.costs.memcgUnchargePageNs);
+  k.spendFree(chargeCalls(s) * k.costs.memcgUnchargePageNs);
   m.usagePages -= pages;
   m.kernelStackKb -= (pages * 4096) / 1024;
   s.memcg = 0;
+}
+
+/**
+ * One page_counter operation per allocation: an order-2 page stack is one
+ * memcg_kmem_charge(page, gfp, order); a vmapped stack's pages are charged one
+ * by one (__GFP_ACCOUNT per order-0 page, or memcg_charge_kernel_stack's loop).
+ */
+function chargeCalls(s: KStack): number {
+  return s.vmapped ? s.pfns.length : 1;
 }

@@ -46,6 +46,8 @@ export class BuddyZone {
   private readonly heads: Int32Array;
   readonly nrFree: Int32Array;
   readonly use: Uint8Array;
+  /** When each page's contents were last used (its stack's last run): a cache-coldness proxy. */
+  readonly lastTouchNs: Float64Array;
   private readonly pcp: PerCpuPages[] = [];
   freePages = 0;
   compactions = 0;
@@ -62,6 +64,7 @@ export class BuddyZone {
     this.heads = new Int32Array(MAX_ORDER).fill(NONE);
     this.nrFree = new Int32Array(MAX_ORDER);
     this.use = new Uint8Array(nrPages);
+    this.lastTouchNs = new Float64Array(nrPages).fill(Number.NEGATIVE_INFINITY);
     // Insert top-order blocks in descending pfn order so the list head is the lowest pfn.
     const top = MAX_ORDER - 1;
     for (let pfn = nrPages - (1 << top); pfn >= 0; pfn -= 1 << top) this.addToFreeList(pfn, top);

@@ -240,7 +240,7 @@ export class VmapSpace {
   /** Bytes in the free tree plus pools plus lazy plus busy must equal the whole space. */
   checkConservation(): string[] {
     let pooled = 0;
-    for (const p of this.pools) for (const va of p) pooled += va.bytes;
+    for (const p of this.pools) if (p) for (const va of p) pooled += va.bytes;
     const lazy = this.lazyPages * PAGE_SIZE;
     const total = this.free.totalFree() + pooled + lazy + this.busyBytes;
     return total === VMALLOC_BYTES ? [] : [`vmalloc space: ${total} bytes accounted, expected ${VMALLOC_BYTES}`];
@@ -366,7 +366,10 @@ export function vfree(k: Kernel, cpu: number, s: KStack): void {
   const c = k.costs;
   const nrPages = s.pfns.length;
   k.spendFree(c.vmapAreaFreeNs + nrPages * (c.unmapPageNs + c.pageFreeOrder0Ns));
-  for (const pfn of s.pfns) k.zone.freePagesAt(pfn, 0, cpu);
+  for (const pfn of s.pfns) {
+    k.zone.lastTouchNs[pfn] = s.lastTouchNs;
+    k.zone.freePagesAt(pfn, 0, cpu);
+  }
   k.stackPagesChanged(-nrPages);
   if (s.memcg !== 0) memcgUncharge(k, s);
   s.state = StackState.FreedLazy;

@@ -75,6 +75,7 @@ export function contextSwitch(k: Kernel, cpu: number, prev: TaskStruct, next: Ta
  */
 function finishTaskSwitchDead(k: Kernel, cpu: number, prev: TaskStruct): void {
   k.stats.finalSwitches++;
+  if (prev.stack) prev.stack.lastTouchNs = k.nowNs;
   if (k.cfg.STACK_FREE === 'early') {
     if (k.mut.earlyFreeWithoutRefcount) {
       // Known bug: free in finish_task_switch ignoring pinners (no refcount).

@@ -1,0 +1,539 @@
+// The discrete-event simulator: N CPUs each running one task at a time from a
+// FIFO run queue, with the kernel model underneath. Tasks run workload
+// behaviours (workloads.ts); where a task or a woken task goes is the placement
+// policy's decision (placement.ts); everything else — stacks, caches, RCU,
+// vmalloc — is the model's. Time is integer nanoseconds; a CPU's clock advances
+// by its task's compute and by the cost model's price of every kernel call.
+import type { Kernel } from '../kernel/kernel.ts';
+import type { PrevState, ReaderKind, StackReader } from '../kernel/kernel.ts';
+import type { Ctx } from '../kernel/events.ts';
+import type { Placement } from './placement.ts';
+import { EventQueue } from './queue.ts';
+import type { Rng } from './rng.ts';
+
+export const enum TState {
+  Runnable = 0,
+  Running = 1,
+  Blocked = 2,
+  Dead = 3,
+}
+
+const enum Next {
+  None = 0,
+  Compute = 1,
+  Block = 2,
+  Exit = 3,
+  Yield = 4,
+}
+
+export interface Behaviour {
+  /** Called whenever the task runs; must end with compute(), block(), exit() or yield(). */
+  step(sim: Sim, t: SimTask): void;
+}
+
+export class SimTask {
+  state = TState.Runnable;
+  cpu = 0;
+  next = Next.None;
+  nextNs = 0;
+  gen = 0;
+  runStartNs = 0;
+  /** Behaviour registers. */
+  pc = 0;
+  i = 0;
+  children: SimTask[] = [];
+  /** Children of this task that have exited (joinable / reapable). */
+  exitedChildren = 0;
+  exited = false;
+  reaped = false;
+  /** Who waits for this task's exit (pthread_join / wait4). */
+  waiter: SimTask | null = null;
+  /** For readers and message passing: generic slots. */
+  reader: StackReader | null = null;
+  mailbox = 0;
+  peer: SimTask | null = null;
+  kworker = false;
+  pinnedCpu = -1;
+
+  constructor(
+    readonly pid: number,
+    readonly comm: string,
+    readonly behaviour: Behaviour,
+    readonly parent: SimTask | null,
+    readonly thread: boolean,
+  ) {}
+}
+
+const enum Ev {
+  SegEnd = 0,
+  WakeIpi = 1,
+  Tick = 2,
+  Timer = 3,
+  Call = 4,
+}
+
+interface SimEvent {
+  kind: Ev;
+  cpu: number;
+  task: SimTask | null;
+  gen: number;
+  fn: ((sim: Sim) => void) | null;
+}
+
+export class SimCpu {
+  curr: SimTask | null = null;
+  rq: SimTask[] = [];
+  rqHead = 0;
+  ipiPending = false;
+  idleSinceNs = 0;
+  stolenNs = 0;
+  online = true;
+  kworker: SimTask | null = null;
+  /** When this CPU last had a task running (for placement heuristics). */
+  lastBusyNs = 0;
+
+  constructor(readonly index: number) {}
+
+  get nrRunning(): number {
+    return this.rq.length - this.rqHead + (this.curr ? 1 : 0);
+  }
+
+  enqueue(t: SimTask): void {
+    this.rq.push(t);
+  }
+
+  dequeue(): SimTask | null {
+    if (this.rqHead >= this.rq.length) return null;
+    const t = this.rq[this.rqHead++];
+    if (this.rqHead > 32 && this.rqHead * 2 > this.rq.length) {
+      this.rq = this.rq.slice(this.rqHead);
+      this.rqHead = 0;
+    }
+    return t;
+  }
+
+  removeFromRq(t: SimTask): boolean {
+    const i = this.rq.indexOf(t, this.rqHead);
+    if (i < 0) return false;
+    this.rq.splice(i, 1);
+    return true;
+  }
+}
+
+export interface SimParams {
+  cpuCount: number;
+  /** HZ=250: a tick every 4 ms (the reference machine's config). */
+  tickNs: number;
+  /** EEVDF base slice: a task that has run this long is preempted at a tick if others wait. */
+  sliceNs: number;
+  /** Latency from a remote wakeup to the idle CPU running the task (IPI + idle exit). */
+  wakeupIdleCpuNs: number;
+  /** Stop the run when simulated time passes this (a bound, reported if hit). */
+  maxSimNs: number;
+  /** Stop after this many scheduler events (a bound, reported if hit). */
+  maxEvents: number;
+}
+
+export class Sim {
+  readonly cpus: SimCpu[];
+  now = 0;
+  opsDone = 0;
+  events = 0;
+  boundHit: string | null = null;
+  workloadDone = false;
+  workloadEndNs = 0;
+  private readonly q = new EventQueue<SimEvent>();
+  private readonly tasks = new Map<number, SimTask>();
+
+  constructor(
+    readonly k: Kernel,
+    readonly placement: Placement,
+    readonly rng: Rng,
+    readonly params: SimParams,
+  ) {
+    this.cpus = [];
+    for (let i = 0; i < params.cpuCount; i++) this.cpus.push(new SimCpu(i));
+    for (let i = 0; i < params.cpuCount; i++) {
+      // Ticks are staggered so CPUs do not all tick at the same instant.
+      this.push(Math.floor((params.tickNs * (i + 1)) / (params.cpuCount + 1)), 3, { kind: Ev.Tick, cpu: i, task: null, gen: 0, fn: null });
+    }
+  }
+
+  // ------------------------------------------------------------ setup
+
+  /** A task that exists at the start (a workload's main thread), runnable on `cpu`. */
+  spawn(pid: number, comm: string, behaviour: Behaviour, cpu: number, opts: { kworker?: boolean; kthread?: boolean } = {}): SimTask {
+    this.k.adoptTask(this.now, pid, comm, cpu, { kthread: opts.kworker || opts.kthread });
+    const t = new SimTask(pid, comm, behaviour, null, false);
+    t.cpu = cpu;
+    t.kworker = !!opts.kworker;
+    this.tasks.set(pid, t);
+    if (opts.kworker) {
+      t.state = TState.Blocked;
+      t.pinnedCpu = cpu;
+      this.cpus[cpu].kworker = t;
+      return t;
+    }
+    this.makeRunnable(t, cpu, cpu);
+    return t;
+  }
+
+  /** Runs until the workload is done and the kernel has settled, or a bound is hit. */
+  run(): void {
+    const p = this.params;
+    while (this.q.size > 0) {
+      const t = this.q.peekTime();
+      if (t > p.maxSimNs) {
+        this.boundHit = `simulated time passed ${p.maxSimNs} ns`;
+        break;
+      }
+      if (this.events >= p.maxEvents) {
+        this.boundHit = `${p.maxEvents} scheduler events`;
+        break;
+      }
+      if (this.workloadDone && this.settled()) break;
+      const ev = this.q.pop();
+      this.now = t;
+      this.events++;
+      this.handle(ev);
+    }
+  }
+
+  // ------------------------------------------------------------ behaviour primitives
+
+  /** Run for `ns` of task time (user work, or kernel work the model does not itemise). */
+  compute(t: SimTask, ns: number): void {
+    t.next = Next.Compute;
+    t.nextNs = ns;
+  }
+
+  /** Sleep until woken (futex wait, wait4, read on an empty socket). */
+  block(t: SimTask): void {
+    t.next = Next.Block;
+  }
+
+  /** sched_yield()-like: go to the back of the run queue. */
+  yield(t: SimTask): void {
+    t.next = Next.Yield;
+  }
+
+  /** do_exit(); for a thread, its joiner is woken first (exit_mm → CLONE_CHILD_CLEARTID futex wake). */
+  exit(t: SimTask): void {
+    t.next = Next.Exit;
+  }
+
+  /** clone(): the child goes where the placement policy puts it. Null when the fork failed. */
+  clone(parent: SimTask, behaviour: Behaviour, opts: { thread: boolean; comm?: string }): SimTask | null {
+    const cpu = parent.cpu;
+    const s0 = this.k.spentNs;
+    const pid = this.k.kernelClone(cpu, this.now, parent.pid, { thread: opts.thread, comm: opts.comm });
+    this.advance(s0);
+    if (pid < 0) return null;
+    const child = new SimTask(pid, opts.comm ?? parent.comm, behaviour, parent, opts.thread);
+    parent.children.push(child);
+    this.tasks.set(pid, child);
+    const target = this.placement.forkCpu(this, parent, child);
+    const s1 = this.k.spentNs;
+    this.k.wakeUpNewTask(cpu, this.now, pid, target);
+    this.advance(s1);
+    this.makeRunnable(child, target, cpu);
+    return child;
+  }
+
+  /** Wake `target` if it sleeps; `sync` marks a waker about to sleep (WF_SYNC). */
+  wake(waker: SimTask, target: SimTask, sync: boolean): void {
+    if (target.state !== TState.Blocked) return;
+    const from = waker.cpu;
+    const dest = target.pinnedCpu >= 0 ? target.pinnedCpu : this.placement.wakeCpu(this, target, from, sync);
+    const s0 = this.k.spentNs;
+    this.k.wakeUp(from, this.now, target.pid, dest);
+    this.advance(s0);
+    this.makeRunnable(target, dest, from);
+  }
+
+  /** wait4() reaping: release_task() on the reaper's CPU. */
+  reap(parent: SimTask, child: SimTask): void {
+    if (child.reaped || child.thread) return;
+    child.reaped = true;
+    const s0 = this.k.spentNs;
+    this.k.releaseTask(parent.cpu, this.now, child.pid);
+    this.advance(s0);
+  }
+
+  readerBegin(t: SimTask, kind: ReaderKind, targetPid: number, ctx: Ctx = 'task'): StackReader | null {
+    const s0 = this.k.spentNs;
+    const r = this.k.stackReaderBegin(t.cpu, this.now, kind, targetPid, ctx);
+    this.advance(s0);
+    return r;
+  }
+
+  readerAccess(t: SimTask, r: StackReader): void {
+    this.k.stackReaderAccess(t.cpu, this.now, r);
+  }
+
+  readerEnd(t: SimTask, r: StackReader, ctx: Ctx = 'task'): void {
+    const s0 = this.k.spentNs;
+    this.k.stackReaderEnd(t.cpu, this.now, r, ctx);
+    this.advance(s0);
+  }
+
+  /** Calls `fn` at `atNs` (workload timers: hotplug, periodic readers). */
+  at(atNs: number, fn: (sim: Sim) => void): void {
+    this.push(atNs, 2, { kind: Ev.Call, cpu: 0, task: null, gen: 0, fn });
+  }
+
+  /** Wake `t` from its sleep after `ns` (nanosleep / timer). */
+  sleep(t: SimTask, ns: number): void {
+    t.next = Next.Block;
+    this.push(this.now + ns, 1, { kind: Ev.Timer, cpu: t.cpu, task: t, gen: t.gen + 1, fn: null });
+  }
+
+  opDone(n = 1): void {
+    this.opsDone += n;
+  }
+
+  finishWorkload(): void {
+    if (this.workloadDone) return;
+    this.workloadDone = true;
+    this.workloadEndNs = this.now;
+  }
+
+  liveTasks(): SimTask[] {
+    const out: SimTask[] = [];
+    for (const t of this.tasks.values()) if (t.state !== TState.Dead && !t.kworker) out.push(t);
+    return out;
+  }
+
+  taskByPid(pid: number): SimTask | undefined {
+    return this.tasks.get(pid);
+  }
+
+  /** Takes `cpu` offline: its tasks move to `to`, then the model runs the cpuhp teardown. */
+  offline(cpu: number, to: number): void {
+    const c = this.cpus[cpu];
+    if (!c.online) return;
+    c.online = false;
+    if (c.curr) {
+      const cur = c.curr;
+      cur.gen++;
+      const s0 = this.k.spentNs;
+      this.k.contextSwitch(cpu, this.now, 0, 'R+');
+      this.advance(s0);
+      c.curr = null;
+      cur.state = TState.Runnable;
+      c.enqueue(cur);
+    }
+    for (let t = c.dequeue(); t; t = c.dequeue()) {
+      if (t.kworker) continue;
+      this.k.migrateTask(to, this.now, t.pid, to);
+      t.cpu = to;
+      this.cpus[to].enqueue(t);
+      this.kickIfIdle(to, to);
+    }
+    if (c.kworker && c.kworker.state === TState.Runnable) c.kworker.state = TState.Blocked;
+    const s0 = this.k.spentNs;
+    this.k.cpuDown(to, this.now, cpu);
+    this.advance(s0);
+    this.afterKernelWork(to);
+  }
+
+  online(cpu: number, ctl: number): void {
+    const c = this.cpus[cpu];
+    if (c.online) return;
+    c.online = true;
+    this.k.cpuUp(ctl, this.now, cpu);
+    c.idleSinceNs = this.now;
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private settled(): boolean {
+    if (this.k.rcu.pending > 0) return false;
+    for (const c of this.cpus) {
+      if (c.curr || c.rq.length > c.rqHead) return false;
+      if (this.k.workPending(c.index)) return false;
+    }
+    return true;
+  }
+
+  private push(tsNs: number, prio: number, ev: SimEvent): void {
+    this.q.push(tsNs, prio, ev);
+  }
+
+  private advance(spentBefore: number): void {
+    this.now += this.k.spentNs - spentBefore;
+  }
+
+  private makeRunnable(t: SimTask, cpu: number, fromCpu: number): void {
+    t.state = TState.Runnable;
+    t.cpu = cpu;
+    this.cpus[cpu].enqueue(t);
+    this.kickIfIdle(cpu, fromCpu);
+  }
+
+  private kickIfIdle(cpu: number, fromCpu: number): void {
+    const c = this.cpus[cpu];
+    if (c.curr || c.ipiPending || !c.online) return;
+    c.ipiPending = true;
+    const delay = cpu === fromCpu ? 0 : this.params.wakeupIdleCpuNs;
+    this.push(this.now + delay, 0, { kind: Ev.WakeIpi, cpu, task: null, gen: 0, fn: null });
+  }
+
+  private handle(ev: SimEvent): void {
+    switch (ev.kind) {
+      case Ev.SegEnd: {
+        const t = ev.task!;
+        if (t.gen !== ev.gen || t.state !== TState.Running) return;
+        const c = this.cpus[ev.cpu];
+        if (c.stolenNs > 0) {
+          // Softirq work (RCU callbacks) ran on this CPU meanwhile: the task finishes later.
+          const stolen = c.stolenNs;
+          c.stolenNs = 0;
+          this.push(this.now + stolen, 1, ev);
+          return;
+        }
+        this.dispatch(ev.cpu);
+        return;
+      }
+      case Ev.WakeIpi: {
+        const c = this.cpus[ev.cpu];
+        c.ipiPending = false;
+        if (c.curr || !c.online) return;
+        this.switchFrom(ev.cpu, 'R');
+        return;
+      }
+      case Ev.Tick:
+        this.tick(ev.cpu);
+        this.push(this.now + this.params.tickNs, 3, ev);
+        return;
+      case Ev.Timer: {
+        const t = ev.task!;
+        if (t.state !== TState.Blocked || t.gen + 1 !== ev.gen) return;
+        const dest = t.pinnedCpu >= 0 ? t.pinnedCpu : this.placement.wakeCpu(this, t, t.cpu, false);
+        const s0 = this.k.spentNs;
+        this.k.wakeUp(dest, this.now, t.pid, dest);
+        this.advance(s0);
+        this.makeRunnable(t, dest, dest);
+        return;
+      }
+      case Ev.Call:
+        ev.fn!(this);
+        return;
+    }
+  }
+
+  private tick(cpu: number): void {
+    const c = this.cpus[cpu];
+    if (!c.online) return;
+    const s0 = this.k.spentNs;
+    this.k.tick(cpu, this.now, c.curr === null);
+    if (cpu === 0) this.k.rcuGpKthread(this.now);
+    const spent = this.k.spentNs - s0;
+    if (c.curr) c.stolenNs += spent;
+    this.afterKernelWork(cpu);
+    // Preempt a task that used its slice while others wait (R+).
+    const cur = c.curr;
+    if (cur && c.rq.length > c.rqHead && this.now - cur.runStartNs >= this.params.sliceNs) {
+      cur.gen++;
+      cur.state = TState.Runnable;
+      c.curr = null;
+      c.enqueue(cur);
+      this.switchTo(cpu, 'R+');
+    }
+  }
+
+  /** Work the model queued (vfree_atomic, vmap drain) wakes that CPU's kworker. */
+  private afterKernelWork(cpu: number): void {
+    if (!this.k.workPending(cpu)) return;
+    const kw = this.cpus[cpu].kworker;
+    if (kw && kw.state === TState.Blocked) {
+      const s0 = this.k.spentNs;
+      this.k.wakeUp(cpu, this.now, kw.pid, cpu);
+      this.advance(s0);
+      this.makeRunnable(kw, cpu, cpu);
+    }
+  }
+
+  /** The CPU is idle and has work: switch from idle to its run queue. */
+  private switchFrom(cpu: number, prevState: PrevState): void {
+    const c = this.cpus[cpu];
+    if (c.rq.length === c.rqHead) return;
+    this.switchTo(cpu, prevState);
+  }
+
+  /** Pick the next task on `cpu` (the current one has left) and run it. */
+  private switchTo(cpu: number, prevState: PrevState): void {
+    const c = this.cpus[cpu];
+    const next = c.dequeue();
+    const s0 = this.k.spentNs;
+    this.k.contextSwitch(cpu, this.now, next ? next.pid : 0, prevState);
+    this.advance(s0);
+    this.afterKernelWork(cpu);
+    if (!next) {
+      c.curr = null;
+      c.idleSinceNs = this.now;
+      // The kworker may have just been made runnable by the final switch.
+      if (c.rq.length > c.rqHead) this.switchTo(cpu, 'R');
+      return;
+    }
+    c.curr = next;
+    next.state = TState.Running;
+    next.cpu = cpu;
+    next.runStartNs = this.now;
+    c.lastBusyNs = this.now;
+    this.dispatch(cpu);
+  }
+
+  /** Run the current task's behaviour until it computes, blocks or exits. */
+  private dispatch(cpu: number): void {
+    const c = this.cpus[cpu];
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const t = c.curr;
+      if (!t) return;
+      t.next = Next.None;
+      t.behaviour.step(this, t);
+      c.lastBusyNs = this.now;
+      switch (t.next as Next) {
+        case Next.Compute:
+          t.gen++;
+          this.push(this.now + t.nextNs, 1, { kind: Ev.SegEnd, cpu, task: t, gen: t.gen, fn: null });
+          return;
+        case Next.Block:
+          t.state = TState.Blocked;
+          c.curr = null;
+          this.switchTo(cpu, 'S');
+          return;
+        case Next.Yield:
+          t.state = TState.Runnable;
+          c.curr = null;
+          c.enqueue(t);
+          this.switchTo(cpu, 'R');
+          return;
+        case Next.Exit:
+          this.doExit(cpu, t);
+          return;
+        default:
+          throw new Error(`behaviour of pid ${t.pid} returned without compute/block/exit/yield`);
+      }
+    }
+    throw new Error(`cpu ${cpu}: dispatch loop bound hit`);
+  }
+
+  private doExit(cpu: number, t: SimTask): void {
+    const c = this.cpus[cpu];
+    const parent = t.parent;
+    // exit_mm → mm_release: the joiner of a thread is woken before exit_notify.
+    if (t.thread && t.waiter) this.wake(t, t.waiter, false);
+    t.exited = true;
+    if (parent) parent.exitedChildren++;
+    const s0 = this.k.spentNs;
+    this.k.doExit(cpu, this.now, t.pid, !t.thread);
+    this.advance(s0);
+    // exit_notify → do_notify_parent: SIGCHLD wakes a waiting parent with WF_SYNC.
+    if (!t.thread && t.waiter) this.wake(t, t.waiter, true);
+    t.state = TState.Dead;
+    c.curr = null;
+    this.tasks.delete(t.pid);
+    this.switchTo(cpu, 'S');
+  }
+}
