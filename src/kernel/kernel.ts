@@ -224,6 +224,29 @@ export class Kernel {
     this.attachTask(t);
   }
 
+  /**
+   * Trace replay: `cpu`'s cache held `count` stacks before the trace began
+   * (stacks vmalloc'd silently, as if released there earlier).
+   */
+  seedCache(cpu: number, tsNs: number, count: number): void {
+    this.enter(cpu, tsNs);
+    const cache = this.cpus[cpu].cachedStacks;
+    this.silenced = true;
+    for (let i = 0; i < cache.length && count > 0; i++) {
+      if (cache[i]) continue;
+      const s = vmallocStack(this, cpu);
+      if (!s) break;
+      s.state = StackState.Cached;
+      s.cpu = cpu;
+      s.slot = i;
+      s.uses = 1;
+      cache[i] = s;
+      this.cpus[cpu].cacheCount++;
+      count--;
+    }
+    this.silenced = false;
+  }
+
   /** kernel_clone(): copy_process on `cpu` (the parent's); returns the child pid or -ENOMEM. */
   kernelClone(cpu: number, tsNs: number, parentPid: number, args: CloneArgs): number {
     this.enter(cpu, tsNs);
