@@ -489,7 +489,8 @@ function splitBefore(
 
 const PLUGIN_TASK_RE = /^(.*):(-?\d{1,10})(?: \[(-?\d{1,10})\])?$/s;
 const PLUGIN_PREV_RE = /^(.*):(-?\d{1,10}) (?:\[(-?\d{1,10})\] )?([A-Za-z|+]{1,32})$/s;
-const PLUGIN_WAKEUP_RE = /^(.*):(-?\d{1,10})(?: \[(-?\d{1,10})\])?(?: success=(\d{1,10}))?(?: CPU:(\d{1,6}))?$/s;
+// Lazy comm: the optional ` CPU:003` suffix would otherwise read as `comm:pid`.
+const PLUGIN_WAKEUP_RE = /^(.*?):(-?\d{1,10})(?: \[(-?\d{1,10})\])?(?: success=(\d{1,10}))?(?: CPU:(\d{1,6}))?$/s;
 const PLUGIN_ARROWS_MAX = 8;
 
 function parsePluginSwitch(s: string): SchedSwitch | null {
