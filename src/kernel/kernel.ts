@@ -210,7 +210,7 @@ export class Kernel {
     t.rcuUsers = this.cfg.RCU_USERS ? 2 : 0;
     const tracerWas = this.silenced;
     this.silenced = true;
-    const s = this.cfg.VMAP_STACK ? vmallocStack(this, cpu) : this.adoptPageStack(cpu);
+    const s = this.cfg.VMAP_STACK ? this.silentVmalloc(cpu) : this.adoptPageStack(cpu);
     this.silenced = tracerWas;
     if (s) {
       s.ownerPid = pid;
@@ -234,7 +234,7 @@ export class Kernel {
     this.silenced = true;
     for (let i = 0; i < cache.length && count > 0; i++) {
       if (cache[i]) continue;
-      const s = vmallocStack(this, cpu);
+      const s = this.silentVmalloc(cpu);
       if (!s) break;
       s.state = StackState.Cached;
       s.cpu = cpu;
@@ -692,6 +692,20 @@ export class Kernel {
     const t = this.tasks.get(pid);
     if (!t) throw new ModelUsageError(`no task with pid ${pid} at ${this.nowNs} ns`);
     return t;
+  }
+
+  /** A stack that predates the run: allocated without counting as a run's vmalloc or costing time. */
+  private silentVmalloc(cpu: number): KStack | null {
+    const spent = this.spentNs;
+    const allocNs = this.stats.stackAllocNs;
+    const s = vmallocStack(this, cpu);
+    if (s) {
+      this.stats.vmallocs--;
+      this.cpuStats[cpu].vmallocs--;
+    }
+    this.spentNs = spent;
+    this.stats.stackAllocNs = allocNs;
+    return s;
   }
 
   private adoptPageStack(cpu: number): KStack | null {
