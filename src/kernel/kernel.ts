@@ -608,7 +608,7 @@ export class Kernel {
   newTaskStruct(): TaskStruct {
     const t = this.taskPool.pop();
     if (!t) return new TaskStruct();
-    Object.assign(t, new TaskStruct());
+    t.reset();
     return t;
   }
 

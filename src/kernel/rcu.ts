@@ -71,13 +71,22 @@ export class RcuState {
   pending = 0;
   /** Grace periods a trace proved complete for callbacks queued up to this time. */
   provenReadyNs = -1;
+  /** Invoked callbacks for reuse: call_rcu is on every task's exit path. */
+  readonly cbPool: RcuCallback[] = [];
 }
 
 /** call_rcu(): queue on this CPU, waiting for a GP that starts after now. */
 export function callRcu(k: Kernel, cpu: number, kind: RcuCbKind, stack: KStack | null, task: TaskStruct | null): void {
   const rcu = k.rcu;
   const gpNeeded = rcu.gpCompleted + (rcu.gpInProgress ? 2 : 1);
-  k.cpus[cpu].rcu.push({ kind, stack, task, queuedNs: k.nowNs, gpNeeded, cpu });
+  const cb = rcu.cbPool.pop() ?? { kind, stack, task, queuedNs: 0, gpNeeded, cpu };
+  cb.kind = kind;
+  cb.stack = stack;
+  cb.task = task;
+  cb.queuedNs = k.nowNs;
+  cb.gpNeeded = gpNeeded;
+  cb.cpu = cpu;
+  k.cpus[cpu].rcu.push(cb);
   rcu.pending++;
   if (!rcu.gpInProgress) rcu.gpRequested = true;
   k.spend(k.costs.callRcuNs);
@@ -150,6 +159,9 @@ export function rcuCore(k: Kernel, cpu: number): number {
     n++;
     k.spend(k.costs.rcuCallbackNs);
     k.invokeRcuCallback(cpu, cb);
+    cb.stack = null;
+    cb.task = null;
+    if (k.rcu.cbPool.length < 4096) k.rcu.cbPool.push(cb);
   }
   r.compact();
   k.ctx = saved;

@@ -113,4 +113,28 @@ export class TaskStruct {
   /** kthread_should_stop() bit, stored on the kthread's stack in 4.9. */
   kthreadShouldStop = false;
   forkTsNs = 0;
+
+  /** Back to a fresh task_struct (the slab hands out recycled objects). */
+  reset(): void {
+    this.pid = 0;
+    this.tgid = 0;
+    this.comm = '';
+    this.parentPid = 0;
+    this.flags = 0;
+    this.state = TASK_NEW;
+    this.exitState = 0;
+    this.autoreap = false;
+    this.usage = 0;
+    this.rcuUsers = 0;
+    this.stackRefcount = 0;
+    this.stack = null;
+    this.cpu = 0;
+    this.onCpu = false;
+    this.memcg = 0;
+    this.released = false;
+    this.freed = false;
+    this.kthread = false;
+    this.kthreadShouldStop = false;
+    this.forkTsNs = 0;
+  }
 }

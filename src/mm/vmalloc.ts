@@ -176,7 +176,8 @@ export interface PurgeResult {
 export class VmapSpace {
   private readonly free = new FreeTree();
   /** Lazily freed areas awaiting purge, in free order (the purge sorts them by address). */
-  private lazy: VmapArea[] = [];
+  private lazyStart: number[] = [];
+  private lazyBytes: number[] = [];
   /** Size-class pools, index = pages - 1 (vn->pool[], one vmap node modelled). */
   private readonly pools: VmapArea[][] = [];
   /** vmap_lazy_nr: pages in lazily freed areas (guard page included). */
@@ -210,19 +211,22 @@ export class VmapSpace {
   }
 
   /** free_vmap_area_noflush(): the area goes lazy; returns vmap_lazy_nr after it. */
-  freeLazy(area: VmapArea): number {
+  freeLazy(start: number, bytes: number): number {
     this.busyAreas--;
-    this.busyBytes -= area.bytes;
-    this.lazy.push(area);
-    this.lazyPages += area.bytes / PAGE_SIZE;
+    this.busyBytes -= bytes;
+    this.lazyStart.push(start);
+    this.lazyBytes.push(bytes);
+    this.lazyPages += bytes / PAGE_SIZE;
     return this.lazyPages;
   }
 
   /** __purge_vmap_area_lazy(): one TLB flush over [min start, max end), then the KVA is reusable. */
   purge(): PurgeResult | null {
-    if (this.lazy.length === 0) return null;
-    const areas = this.lazy.sort((a, b) => a.start - b.start);
-    this.lazy = [];
+    if (this.lazyStart.length === 0) return null;
+    const areas: VmapArea[] = this.lazyStart.map((start, i) => ({ start, bytes: this.lazyBytes[i] }));
+    areas.sort((a, b) => a.start - b.start);
+    this.lazyStart = [];
+    this.lazyBytes = [];
     const start = areas[0].start;
     const end = areas[areas.length - 1].start + areas[areas.length - 1].bytes;
     for (const va of areas) {
@@ -234,7 +238,7 @@ export class VmapSpace {
   }
 
   lazyAreaCount(): number {
-    return this.lazy.length;
+    return this.lazyStart.length;
   }
 
   /** Bytes in the free tree plus pools plus lazy plus busy must equal the whole space. */
@@ -325,7 +329,7 @@ export function vmallocStack(k: Kernel, cpu: number): KStack | null {
       return null;
     }
   }
-  k.trace(cpu, 'alloc_vmap_area', { va_start: vaDecimal(va.start), size: areaBytes, align: k.threadSize, failed: 0 });
+  if (k.tracer.enabled) k.trace(cpu, 'alloc_vmap_area', { va_start: vaDecimal(va.start), size: areaBytes, align: k.threadSize, failed: 0 });
   const nrPages = k.threadSize / PAGE_SIZE;
   const pfns: number[] = [];
   for (let i = 0; i < nrPages; i++) {
@@ -333,7 +337,7 @@ export function vmallocStack(k: Kernel, cpu: number): KStack | null {
     k.spendAlloc(c.pageAllocOrder0Ns + c.mapPageNs);
     if (!got) {
       for (const pfn of pfns) k.zone.freePagesAt(pfn, 0, cpu);
-      k.vmap.freeLazy(va);
+      k.vmap.freeLazy(va.start, va.bytes);
       k.stats.vmallocFailures++;
       k.stats.pageAllocFailures++;
       return null;
@@ -378,9 +382,9 @@ export function vfree(k: Kernel, cpu: number, s: KStack): void {
   k.stats.vfrees++;
   k.cpuStats[cpu].vfrees++;
   k.trace(cpu, 'stack_vfree', { stack: s.id, va: s.addr });
-  const nrLazy = k.vmap.freeLazy({ start: s.addr, bytes: s.areaBytes });
+  const nrLazy = k.vmap.freeLazy(s.addr, s.areaBytes);
   const nrLazyMax = k.lazyMaxPages();
-  k.trace(cpu, 'free_vmap_area_noflush', { va_start: vaHex(s.addr), nr_lazy: nrLazy, nr_lazy_max: nrLazyMax });
+  if (k.tracer.enabled) k.trace(cpu, 'free_vmap_area_noflush', { va_start: vaHex(s.addr), nr_lazy: nrLazy, nr_lazy_max: nrLazyMax });
   k.forgetStack(s);
   if (nrLazy > nrLazyMax) {
     // v4.9: try_purge_vmap_area_lazy() right here; ≥4.10: schedule_work(&drain_vmap_work).
@@ -419,5 +423,5 @@ export function purgeVmapAreaLazy(k: Kernel, cpu: number): void {
   k.stats.tlbFlushes++;
   k.stats.tlbFlushIpis += remote;
   k.stats.remoteTlbNs += remote * c.tlbFlushIpiRemoteNs;
-  k.trace(cpu, 'purge_vmap_area_lazy', { start: vaHex(r.start), end: vaHex(r.end), num_purged: r.areas });
+  if (k.tracer.enabled) k.trace(cpu, 'purge_vmap_area_lazy', { start: vaHex(r.start), end: vaHex(r.end), num_purged: r.areas });
 }

@@ -41,7 +41,8 @@ export class SimTask {
   /** Behaviour registers. */
   pc = 0;
   i = 0;
-  children: SimTask[] = [];
+  /** Children not yet exited (bounded by what is alive, not by the run's length). */
+  liveChildren = new Set<SimTask>();
   /** Children of this task that have exited (joinable / reapable). */
   exitedChildren = 0;
   exited = false;
@@ -195,7 +196,7 @@ export class Sim {
       const ev = this.q.pop();
       this.now = t;
       this.events++;
-      this.handle(ev);
+      if (this.handle(ev)) this.recycle(ev);
     }
   }
 
@@ -230,7 +231,7 @@ export class Sim {
     this.advance(s0);
     if (pid < 0) return null;
     const child = new SimTask(pid, opts.comm ?? parent.comm, behaviour, parent, opts.thread);
-    parent.children.push(child);
+    parent.liveChildren.add(child);
     this.tasks.set(pid, child);
     const target = this.placement.forkCpu(this, parent, child);
     const s1 = this.k.spentNs;
@@ -285,7 +286,7 @@ export class Sim {
   /** Wake `t` from its sleep after `ns` (nanosleep / timer). */
   sleep(t: SimTask, ns: number): void {
     t.next = Next.Block;
-    this.push(this.now + ns, 1, { kind: Ev.Timer, cpu: t.cpu, task: t, gen: t.gen + 1, fn: null });
+    this.push(this.now + ns, 1, this.ev(Ev.Timer, t.cpu, t, t.gen + 1));
   }
 
   opDone(n = 1): void {
@@ -360,6 +361,26 @@ export class Sim {
     this.q.push(tsNs, prio, ev);
   }
 
+  /** Events are recycled: a segment end per task run is the simulator's hottest allocation. */
+  private readonly evPool: SimEvent[] = [];
+
+  private ev(kind: Ev, cpu: number, task: SimTask | null, gen: number): SimEvent {
+    const e = this.evPool.pop();
+    if (!e) return { kind, cpu, task, gen, fn: null };
+    e.kind = kind;
+    e.cpu = cpu;
+    e.task = task;
+    e.gen = gen;
+    e.fn = null;
+    return e;
+  }
+
+  private recycle(e: SimEvent): void {
+    e.task = null;
+    e.fn = null;
+    if (this.evPool.length < 4096) this.evPool.push(e);
+  }
+
   private advance(spentBefore: number): void {
     this.now += this.k.spentNs - spentBefore;
   }
@@ -376,49 +397,50 @@ export class Sim {
     if (c.curr || c.ipiPending || !c.online) return;
     c.ipiPending = true;
     const delay = cpu === fromCpu ? 0 : this.params.wakeupIdleCpuNs;
-    this.push(this.now + delay, 0, { kind: Ev.WakeIpi, cpu, task: null, gen: 0, fn: null });
+    this.push(this.now + delay, 0, this.ev(Ev.WakeIpi, cpu, null, 0));
   }
 
-  private handle(ev: SimEvent): void {
+  /** Handles one event; returns whether the event object can be recycled. */
+  private handle(ev: SimEvent): boolean {
     switch (ev.kind) {
       case Ev.SegEnd: {
         const t = ev.task!;
-        if (t.gen !== ev.gen || t.state !== TState.Running) return;
+        if (t.gen !== ev.gen || t.state !== TState.Running) return true;
         const c = this.cpus[ev.cpu];
         if (c.stolenNs > 0) {
           // Softirq work (RCU callbacks) ran on this CPU meanwhile: the task finishes later.
           const stolen = c.stolenNs;
           c.stolenNs = 0;
           this.push(this.now + stolen, 1, ev);
-          return;
+          return false;
         }
         this.dispatch(ev.cpu);
-        return;
+        return true;
       }
       case Ev.WakeIpi: {
         const c = this.cpus[ev.cpu];
         c.ipiPending = false;
-        if (c.curr || !c.online) return;
+        if (c.curr || !c.online) return true;
         this.switchFrom(ev.cpu, 'R');
-        return;
+        return true;
       }
       case Ev.Tick:
         this.tick(ev.cpu);
         this.push(this.now + this.params.tickNs, 3, ev);
-        return;
+        return false;
       case Ev.Timer: {
         const t = ev.task!;
-        if (t.state !== TState.Blocked || t.gen + 1 !== ev.gen) return;
+        if (t.state !== TState.Blocked || t.gen + 1 !== ev.gen) return true;
         const dest = t.pinnedCpu >= 0 ? t.pinnedCpu : this.placement.wakeCpu(this, t, t.cpu, false);
         const s0 = this.k.spentNs;
         this.k.wakeUp(dest, this.now, t.pid, dest);
         this.advance(s0);
         this.makeRunnable(t, dest, dest);
-        return;
+        return true;
       }
       case Ev.Call:
         ev.fn!(this);
-        return;
+        return true;
     }
   }
 
@@ -496,7 +518,7 @@ export class Sim {
       switch (t.next as Next) {
         case Next.Compute:
           t.gen++;
-          this.push(this.now + t.nextNs, 1, { kind: Ev.SegEnd, cpu, task: t, gen: t.gen, fn: null });
+          this.push(this.now + t.nextNs, 1, this.ev(Ev.SegEnd, cpu, t, t.gen));
           return;
         case Next.Block:
           t.state = TState.Blocked;
@@ -525,7 +547,10 @@ export class Sim {
     // exit_mm → mm_release: the joiner of a thread is woken before exit_notify.
     if (t.thread && t.waiter) this.wake(t, t.waiter, false);
     t.exited = true;
-    if (parent) parent.exitedChildren++;
+    if (parent) {
+      parent.exitedChildren++;
+      parent.liveChildren.delete(t);
+    }
     const s0 = this.k.spentNs;
     this.k.doExit(cpu, this.now, t.pid, !t.thread);
     this.advance(s0);

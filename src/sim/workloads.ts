@@ -283,7 +283,7 @@ class StackReaderTask implements Behaviour {
     private readonly walkNs: number,
     private readonly periodNs: number,
     private readonly rng: Rng,
-    private readonly targets: () => SimTask[],
+    private readonly targets: () => Iterable<SimTask>,
   ) {}
   step(sim: Sim, t: SimTask): void {
     if (sim.workloadDone) {
@@ -291,7 +291,7 @@ class StackReaderTask implements Behaviour {
       return;
     }
     if (t.pc === 0) {
-      const live = this.targets().filter((x) => !x.exited);
+      const live = Array.from(this.targets());
       if (live.length === 0) {
         sim.sleep(t, this.periodNs);
         return;
@@ -450,7 +450,7 @@ export const WORKLOADS: Record<string, WorkloadSpec> = {
     setup(ctx, p) {
       const c = ctx.costs;
       const main = ctx.sim.spawn(MAIN_PID, 'churn', new Creator(p.k, ctx.ops, true, () => new ThreadNop(c.threadRunNs * 4), c.futexWaitNs), ctx.startCpu);
-      const targets = (): SimTask[] => main.children;
+      const targets = (): Iterable<SimTask> => main.liveChildren;
       for (let r = 0; r < p.readers; r++) {
         const kinds: ReaderKind[] = ['stack-trace', 'wchan', 'syscall'];
         ctx.sim.spawn(MAIN_PID + 1 + r, `reader${r}`, new StackReaderTask(kinds, 1_500, 3_000, ctx.rng, targets), (ctx.startCpu + 1 + r) % ctx.sim.cpus.length);
