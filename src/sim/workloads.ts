@@ -286,7 +286,7 @@ class StackReaderTask implements Behaviour {
     private readonly targets: () => Iterable<SimTask>,
   ) {}
   step(sim: Sim, t: SimTask): void {
-    if (sim.workloadDone) {
+    if (t.pc === 0 && sim.workloadDone) {
       sim.exit(t);
       return;
     }
