@@ -81,20 +81,24 @@ function isFlagChar(c: number): boolean {
   return c === CH_DOT || isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
-/** Index of the last non-blank character at or before `i`, at most PAD_CHARS_MAX back; -2 if the run is longer. */
-function skipBlanksBack(line: string, i: number): number {
+// Every scan below works on absolute indices into `text`, bounded by the
+// line's [lo, hi): the reader passes the decoded chunk itself rather than a
+// slice per line, which makes charCodeAt a third cheaper.
+
+/** Index of the last non-blank at or before `i` (and at or after `lo`), at most PAD_CHARS_MAX back; lo-1 if none; lo-2 if the run is longer. */
+function skipBlanksBack(text: string, i: number, lo: number): number {
   const stop = i - PAD_CHARS_MAX;
-  while (i >= 0 && isBlank(line.charCodeAt(i))) {
-    if (i <= stop) return -2;
+  while (i >= lo && isBlank(text.charCodeAt(i))) {
+    if (i <= stop) return lo - 2;
     i--;
   }
   return i;
 }
 
 /** Integer value of the digits in [start, end), which the caller has checked. */
-function digitsValue(line: string, start: number, end: number): number {
+function digitsValue(text: string, start: number, end: number): number {
   let v = 0;
-  for (let i = start; i < end; i++) v = v * 10 + (line.charCodeAt(i) - CH_0);
+  for (let i = start; i < end; i++) v = v * 10 + (text.charCodeAt(i) - CH_0);
   return v;
 }
 
@@ -108,8 +112,11 @@ export class EventLineParser {
   /** Why the last rejected line did not parse, phrased as what was expected. */
   fault = '';
 
-  // Header fields of the candidate being parsed, kept as fields so the
-  // right-to-left steps can be small methods without allocating.
+  // The line being parsed, and the header fields of the candidate header,
+  // kept as fields so the right-to-left steps can be small methods.
+  private text = '';
+  private lo = 0;
+  private hi = 0;
   private tsNs = 0;
   private tsStart = 0;
   private cpu = 0;
@@ -118,42 +125,76 @@ export class EventLineParser {
   private beforeCpu = 0;
   private eventStart = 0;
   private eventEnd = 0;
+  // The first ':' at or after colonFrom is at colonAt (text.length if none):
+  // indexOf runs on past a line without one, so its answer is kept for the
+  // following lines instead of scanning the same text again for each.
+  private colonFrom = 0;
+  private colonAt = -1;
 
+  /** Parses a whole string as one line. */
   parse(line: string, lineNo: number): TraceRecord | null {
-    let colon = line.indexOf(': ');
-    if (colon < 0) {
-      this.fault = FAULT_NO_COLON;
-      return null;
-    }
+    this.setText(line);
+    return this.parseRange(0, line.length, lineNo);
+  }
+
+  /** Sets the text that parseRange reads: the reader's decoded chunk. */
+  setText(text: string): void {
+    this.text = text;
+    this.colonFrom = 0;
+    this.colonAt = -1;
+  }
+
+  /** Parses text[lo, hi) of the current text as one line (no newline inside). */
+  parseRange(lo: number, hi: number, lineNo: number): TraceRecord | null {
+    this.lo = lo;
+    this.hi = hi;
+    let colon = this.nextColonSpace(lo);
+    if (colon < 0) return this.reject(FAULT_NO_COLON);
     let firstFault = '';
     // A comm may itself hold ": " (comms are user-set); the first colon that
     // ends a well-formed header wins, as the kernel's comm is at most 15 bytes.
     for (let tries = 0; colon >= 0 && tries < TRIES_MAX; tries++) {
-      const rec = this.parseAt(line, colon, lineNo);
+      const rec = this.parseAt(colon, lineNo);
       if (rec !== null) return rec;
       if (firstFault === '') firstFault = this.fault;
-      colon = line.indexOf(': ', colon + 2);
+      colon = this.nextColonSpace(colon + 2);
     }
-    this.fault = firstFault;
-    return null;
+    return this.reject(firstFault);
   }
 
-  private parseAt(line: string, colon: number, lineNo: number): TraceRecord | null {
-    if (!this.parseTimestamp(line, colon)) return this.reject(FAULT_TS);
-    const cpuTokenEnd = skipBlanksBack(line, this.tsStart - 1);
-    if (cpuTokenEnd < 0) return this.reject(FAULT_CPU);
+  /** Index of the next `: ` in [from, hi), or -1. */
+  private nextColonSpace(from: number): number {
+    const { text, hi } = this;
+    let i = this.nextColon(from);
+    while (i < hi && text.charCodeAt(i + 1) !== CH_SPACE) i = this.nextColon(i + 1);
+    return i + 1 < hi ? i : -1;
+  }
+
+  private nextColon(from: number): number {
+    if (from >= this.colonFrom && from <= this.colonAt) return this.colonAt;
+    const at = this.text.indexOf(':', from);
+    this.colonFrom = from;
+    this.colonAt = at < 0 ? this.text.length : at;
+    return this.colonAt;
+  }
+
+  private parseAt(colon: number, lineNo: number): TraceRecord | null {
+    const { text, lo } = this;
+    if (!this.parseTimestamp(colon)) return this.reject(FAULT_TS);
+    const cpuTokenEnd = skipBlanksBack(text, this.tsStart - 1, lo);
+    if (cpuTokenEnd < lo) return this.reject(FAULT_CPU);
     let family: LineFamily = 'ftrace';
-    if (line.charCodeAt(cpuTokenEnd) === CH_RBRACKET) {
+    if (text.charCodeAt(cpuTokenEnd) === CH_RBRACKET) {
       this.flagsStart = this.flagsEnd = 0;
-      if (!this.parseBracketCpu(line, cpuTokenEnd)) return this.reject(FAULT_CPU);
+      if (!this.parseBracketCpu(cpuTokenEnd)) return this.reject(FAULT_CPU);
     } else {
-      const kind = this.parseFlagsToken(line, cpuTokenEnd);
+      const kind = this.parseFlagsToken(cpuTokenEnd);
       if (kind === 0) return this.reject(FAULT_CPU);
       if (kind === 2) family = 'trace-cmd-latency';
     }
-    const pidEnd = skipBlanksBack(line, this.beforeCpu);
-    if (pidEnd < 0) return this.reject(FAULT_PID);
-    return this.parseTaskAndEvent(line, colon, lineNo, pidEnd, family);
+    const pidEnd = skipBlanksBack(text, this.beforeCpu, lo);
+    if (pidEnd < lo) return this.reject(FAULT_PID);
+    return this.parseTaskAndEvent(colon, lineNo, pidEnd, family);
   }
 
   private reject(fault: string): null {
@@ -162,21 +203,22 @@ export class EventLineParser {
   }
 
   /** `<sec>.<frac>` or a bare integer ending just before `colon`, preceded by a blank. */
-  private parseTimestamp(line: string, colon: number): boolean {
+  private parseTimestamp(colon: number): boolean {
+    const { text, lo } = this;
     let i = colon - 1;
     const stop = colon - TS_CHARS_MAX;
-    while (i >= 0 && i > stop) {
-      const c = line.charCodeAt(i);
+    while (i >= lo && i > stop) {
+      const c = text.charCodeAt(i);
       if (!isDigit(c) && c !== CH_DOT) break;
       i--;
     }
     const start = i + 1;
-    if (start === colon || i < 0 || !isBlank(line.charCodeAt(i))) return false;
+    if (start === colon || i < lo || !isBlank(text.charCodeAt(i))) return false;
     let sec = 0;
     let frac = 0;
     let fracDigits = -1;
     for (let k = start; k < colon; k++) {
-      const c = line.charCodeAt(k);
+      const c = text.charCodeAt(k);
       if (c === CH_DOT) {
         if (fracDigits >= 0 || k === start) return false;
         fracDigits = 0;
@@ -195,13 +237,14 @@ export class EventLineParser {
   }
 
   /** `[<digits>]` ending at `end`, preceded by a blank. */
-  private parseBracketCpu(line: string, end: number): boolean {
+  private parseBracketCpu(end: number): boolean {
+    const { text, lo } = this;
     let i = end - 1;
     const stop = end - 1 - CPU_DIGITS_MAX;
-    while (i > stop && i >= 0 && isDigit(line.charCodeAt(i))) i--;
-    if (i === end - 1 || i < 1 || line.charCodeAt(i) !== CH_LBRACKET) return false;
-    if (!isBlank(line.charCodeAt(i - 1))) return false;
-    this.cpu = digitsValue(line, i + 1, end);
+    while (i > stop && i >= lo && isDigit(text.charCodeAt(i))) i--;
+    if (i === end - 1 || i < lo + 1 || text.charCodeAt(i) !== CH_LBRACKET) return false;
+    if (!isBlank(text.charCodeAt(i - 1))) return false;
+    this.cpu = digitsValue(text, i + 1, end);
     this.beforeCpu = i - 1;
     return true;
   }
@@ -212,26 +255,27 @@ export class EventLineParser {
    * first flag (irqs-off: D d b X .) is never a digit. 0 = neither, 1 = flags,
    * 2 = latency field.
    */
-  private parseFlagsToken(line: string, end: number): 0 | 1 | 2 {
+  private parseFlagsToken(end: number): 0 | 1 | 2 {
+    const { text, lo } = this;
     let i = end;
     const stop = end - FLAGS_CHARS_MAX - CPU_DIGITS_MAX;
-    while (i >= 0 && i > stop && isFlagChar(line.charCodeAt(i))) i--;
+    while (i >= lo && i > stop && isFlagChar(text.charCodeAt(i))) i--;
     const start = i + 1;
-    if (i < 0 || !isBlank(line.charCodeAt(i))) return 0;
+    if (i < lo || !isBlank(text.charCodeAt(i))) return 0;
     let flagsStart = start;
-    while (flagsStart <= end && isDigit(line.charCodeAt(flagsStart))) flagsStart++;
+    while (flagsStart <= end && isDigit(text.charCodeAt(flagsStart))) flagsStart++;
     if (flagsStart > end || end + 1 - flagsStart > FLAGS_CHARS_MAX) return 0;
     this.flagsStart = flagsStart;
     this.flagsEnd = end + 1;
     if (flagsStart > start) {
       if (flagsStart - start > CPU_DIGITS_MAX) return 0;
-      this.cpu = digitsValue(line, start, flagsStart);
+      this.cpu = digitsValue(text, start, flagsStart);
       this.beforeCpu = i;
       return 2;
     }
-    const cpuEnd = skipBlanksBack(line, i);
-    if (cpuEnd < 0 || line.charCodeAt(cpuEnd) !== CH_RBRACKET) return 0;
-    if (!this.parseBracketCpu(line, cpuEnd)) return 0;
+    const cpuEnd = skipBlanksBack(text, i, lo);
+    if (cpuEnd < lo || text.charCodeAt(cpuEnd) !== CH_RBRACKET) return 0;
+    if (!this.parseBracketCpu(cpuEnd)) return 0;
     return 1;
   }
 
@@ -239,50 +283,45 @@ export class EventLineParser {
    * Right to left from `pidEnd`: an optional `(tgid)` column, the pid, then its
    * separator decides the family: `-` ftrace/trace-cmd, a blank or `pid/` perf.
    */
-  private parseTaskAndEvent(
-    line: string,
-    colon: number,
-    lineNo: number,
-    pidEnd: number,
-    family: LineFamily,
-  ): TraceRecord | null {
+  private parseTaskAndEvent(colon: number, lineNo: number, pidEnd: number, family: LineFamily): TraceRecord | null {
+    const { text, lo } = this;
     let end = pidEnd;
     let hasTgid = false;
-    if (line.charCodeAt(end) === CH_RPAREN) {
-      end = skipTgidBack(line, end);
-      if (end < 0) return this.reject(FAULT_PID);
+    if (text.charCodeAt(end) === CH_RPAREN) {
+      end = skipTgidBack(text, end, lo);
+      if (end < lo) return this.reject(FAULT_PID);
       hasTgid = true;
     }
     let i = end;
     const stop = end - PID_DIGITS_MAX;
-    while (i >= 0 && i > stop && isDigit(line.charCodeAt(i))) i--;
-    if (i === end || i < 0) return this.reject(FAULT_PID);
-    const pid = digitsValue(line, i + 1, end + 1);
-    const sep = line.charCodeAt(i);
+    while (i >= lo && i > stop && isDigit(text.charCodeAt(i))) i--;
+    if (i === end || i < lo) return this.reject(FAULT_PID);
+    const pid = digitsValue(text, i + 1, end + 1);
+    const sep = text.charCodeAt(i);
     let commEnd: number;
     if (sep === CH_DASH) {
       commEnd = i;
     } else if (family === 'trace-cmd-latency' || hasTgid) {
       return this.reject(FAULT_PID);
     } else {
-      commEnd = perfCommEnd(line, i);
-      if (commEnd < 0) return this.reject(FAULT_PID);
+      commEnd = perfCommEnd(text, i, lo);
+      if (commEnd < lo) return this.reject(FAULT_PID);
       family = 'perf-script';
     }
-    const payloadStart = this.scanEvent(line, colon + 2);
+    const payloadStart = this.scanEvent(colon + 2);
     if (payloadStart < 0) return this.reject(FAULT_EVENT);
-    let commStart = 0;
-    while (commStart < commEnd && isBlank(line.charCodeAt(commStart))) commStart++;
+    let commStart = lo;
+    while (commStart < commEnd && isBlank(text.charCodeAt(commStart))) commStart++;
     this.family = family;
     return {
       lineNo,
-      comm: line.slice(commStart, commEnd),
+      comm: text.slice(commStart, commEnd),
       pid,
       cpu: this.cpu,
-      flags: this.flagsEnd > this.flagsStart ? line.slice(this.flagsStart, this.flagsEnd) : '',
+      flags: this.flagsEnd > this.flagsStart ? text.slice(this.flagsStart, this.flagsEnd) : '',
       tsNs: this.tsNs,
-      event: line.slice(this.eventStart, this.eventEnd),
-      payload: line.slice(payloadStart),
+      event: text.slice(this.eventStart, this.eventEnd),
+      payload: text.slice(payloadStart, this.hi),
     };
   }
 
@@ -290,19 +329,19 @@ export class EventLineParser {
    * `[period ]name: ` from `start` (blanks first: perf right-aligns names).
    * A `sys:` prefix (perf) is dropped. Returns where the payload starts, or -1.
    */
-  private scanEvent(line: string, start: number): number {
+  private scanEvent(start: number): number {
+    const { text, hi } = this;
     let p = start;
-    const len = line.length;
-    while (p < len && isBlank(line.charCodeAt(p))) p++;
+    while (p < hi && isBlank(text.charCodeAt(p))) p++;
     for (let token = 0; token < 2; token++) {
       const tokenStart = p;
       let nameStart = p;
       let found = false;
-      const stop = Math.min(len, p + EVENT_CHARS_MAX);
+      const stop = Math.min(hi, p + EVENT_CHARS_MAX);
       for (; p < stop; p++) {
-        const c = line.charCodeAt(p);
+        const c = text.charCodeAt(p);
         if (c === CH_COLON) {
-          found = p + 1 === len || line.charCodeAt(p + 1) === CH_SPACE;
+          found = p + 1 === hi || text.charCodeAt(p + 1) === CH_SPACE;
           if (found) break;
           nameStart = p + 1;
         } else if (isBlank(c)) {
@@ -313,53 +352,53 @@ export class EventLineParser {
         if (p === nameStart) return -1;
         this.eventStart = nameStart;
         this.eventEnd = p;
-        return p + 1 < len ? p + 2 : len;
+        return p + 1 < hi ? p + 2 : hi;
       }
       // perf script prints the sample period before the event when asked (-F period).
-      if (token > 0 || p >= len || p === tokenStart || !isBlank(line.charCodeAt(p))) return -1;
-      for (let k = tokenStart; k < p; k++) if (!isDigit(line.charCodeAt(k))) return -1;
-      while (p < len && isBlank(line.charCodeAt(p))) p++;
+      if (token > 0 || p >= hi || p === tokenStart || !isBlank(text.charCodeAt(p))) return -1;
+      for (let k = tokenStart; k < p; k++) if (!isDigit(text.charCodeAt(k))) return -1;
+      while (p < hi && isBlank(text.charCodeAt(p))) p++;
     }
     return -1;
   }
 }
 
-/** `(  1234)` or `(-------)` ending at `end`; returns the index before its leading blanks, or -1. */
-function skipTgidBack(line: string, end: number): number {
+/** `(  1234)` or `(-------)` ending at `end`; returns the index before its leading blanks, or lo-1. */
+function skipTgidBack(text: string, end: number, lo: number): number {
   let i = end - 1;
   const stop = end - TGID_CHARS_MAX;
   let digits = 0;
   let dashes = 0;
-  for (; i > stop && i >= 0; i--) {
-    const c = line.charCodeAt(i);
+  for (; i > stop && i >= lo; i--) {
+    const c = text.charCodeAt(i);
     if (isDigit(c)) digits++;
     else if (c === CH_DASH) dashes++;
     else if (!isBlank(c)) break;
   }
-  if (i < 1 || line.charCodeAt(i) !== CH_LPAREN) return -1;
-  if ((digits === 0) === (dashes === 0)) return -1;
+  if (i < lo + 1 || text.charCodeAt(i) !== CH_LPAREN) return lo - 1;
+  if ((digits === 0) === (dashes === 0)) return lo - 1;
   const before = i - 1;
-  const pidEnd = skipBlanksBack(line, before);
-  return pidEnd === before ? -1 : pidEnd;
+  const pidEnd = skipBlanksBack(text, before, lo);
+  return pidEnd === before ? lo - 1 : pidEnd;
 }
 
 /**
  * perf prints `comm tid` or, with `-F pid,tid`, `comm pid/tid`; the record keeps
  * the tid (the kernel task id). `sepIndex` is the character before the tid.
- * Returns the end of the comm (exclusive), or -1.
+ * Returns the end of the comm (exclusive), or lo-1.
  */
-function perfCommEnd(line: string, sepIndex: number): number {
+function perfCommEnd(text: string, sepIndex: number, lo: number): number {
   let i = sepIndex;
-  if (line.charCodeAt(i) === CH_SLASH) {
+  if (text.charCodeAt(i) === CH_SLASH) {
     const stop = i - PID_DIGITS_MAX - 1;
     i--;
     const digitsEnd = i;
-    while (i >= 0 && i > stop && isDigit(line.charCodeAt(i))) i--;
-    if (i === digitsEnd || i < 0) return -1;
+    while (i >= lo && i > stop && isDigit(text.charCodeAt(i))) i--;
+    if (i === digitsEnd || i < lo) return lo - 1;
   }
-  if (!isBlank(line.charCodeAt(i))) return -1;
-  const commLast = skipBlanksBack(line, i);
-  return commLast < 0 ? -1 : commLast + 1;
+  if (!isBlank(text.charCodeAt(i))) return lo - 1;
+  const commLast = skipBlanksBack(text, i, lo);
+  return commLast < lo ? lo - 1 : commLast + 1;
 }
 
 /** `CPU:N [LOST M EVENTS]` (kernel), `CPU:N [M EVENTS DROPPED]` or `CPU:N [EVENTS DROPPED]` (trace-cmd). */

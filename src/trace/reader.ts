@@ -221,11 +221,12 @@ class TraceLineSink {
       this.endPendingLine();
       start = nl + 1;
     }
+    this.parser.setText(text);
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
       if (nl - start > LINE_CHARS_MAX) this.skipHugeLine(text.slice(start, start + EXAMPLE_CHARS_MAX), true);
-      else this.handleLine(text.slice(start, nl));
+      else this.handleLine(text, start, nl);
       start = nl + 1;
     }
     if (start < text.length) this.appendPending(text.slice(start));
@@ -268,7 +269,8 @@ class TraceLineSink {
     }
     const line = this.pending;
     this.pending = '';
-    this.handleLine(line);
+    this.parser.setText(line);
+    this.handleLine(line, 0, line.length);
   }
 
   private skipHugeLine(head: string, complete: boolean): void {
@@ -277,23 +279,23 @@ class TraceLineSink {
     this.checkDetected();
   }
 
-  private handleLine(raw: string): void {
+  /** text[lo, hi) is one line, without its newline. */
+  private handleLine(text: string, lo: number, hi: number): void {
     const lineNo = ++this.stats.lines;
-    let line = raw;
-    if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-    if (lineNo === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
-    if (line.charCodeAt(0) === 35 /* '#' */) {
-      this.stats.cpusDeclared ??= parseHeaderCpus(line);
+    if (hi > lo && text.charCodeAt(hi - 1) === 13) hi--;
+    if (lineNo === 1 && text.charCodeAt(lo) === 0xfeff) lo++;
+    if (lo < hi && text.charCodeAt(lo) === 35 /* '#' */) {
+      this.stats.cpusDeclared ??= parseHeaderCpus(text.slice(lo, hi));
       this.checkDetected();
       return;
     }
-    const rec = this.parser.parse(line, lineNo);
-    if (rec !== null) this.acceptRecord(rec, line);
-    else this.handleNonEvent(line, lineNo);
+    const rec = this.parser.parseRange(lo, hi, lineNo);
+    if (rec !== null) this.acceptRecord(rec, text, lo, hi);
+    else this.handleNonEvent(text.slice(lo, hi), lineNo);
     this.checkDetected();
   }
 
-  private acceptRecord(rec: TraceRecord, line: string): void {
+  private acceptRecord(rec: TraceRecord, text: string, lo: number, hi: number): void {
     const family = this.parser.family;
     const group = family === 'perf-script' ? 'perf-script' : 'ftrace';
     if (this.family === null) {
@@ -301,7 +303,7 @@ class TraceLineSink {
       this.familyLineNo = rec.lineNo;
     } else if (group !== this.family) {
       const first = `first event line (line ${this.familyLineNo}) is ${describeFamily(this.family)}`;
-      this.skip(line, `${describeFamily(family)} line in a trace whose ${first}`, true);
+      this.skip(text.slice(lo, hi), `${describeFamily(family)} line in a trace whose ${first}`, true);
       return;
     }
     if (family === 'trace-cmd-latency') this.traceCmdSeen = true;
