@@ -274,6 +274,13 @@ describe('not a trace', () => {
     assert.equal(header.stats.skippedLines, 0);
   });
 
+  it('a long stretch of lines without a colon is skipped line by line (no rescan per line)', () => {
+    const c = collectText(`${LINE_A}${'no colon on this line at all\n'.repeat(20_000)}${LINE_B}`);
+    assert.equal(c.records.length, 2);
+    assert.equal(c.stats.skippedLines, 20_000);
+    assert.equal(c.records[1].lineNo, 20_002);
+  });
+
   it('a few unparseable lines after events are skips, not an error', () => {
     const c = collectText(`${LINE_A}garbage\n`);
     assert.equal(c.records.length, 1);
