@@ -231,6 +231,8 @@ export class EventLineParser {
     }
     if (fracDigits === 0 || fracDigits > FRAC_DIGITS_MAX) return false;
     // Counter clocks (x86-tsc, counter) print a bare integer: kept as is.
+    // Exact below 2^53 ns (104 days of uptime); past that the nearest double,
+    // which keeps the order but not the last nanoseconds.
     this.tsNs = fracDigits < 0 ? sec : sec * 1e9 + frac * NS_PER_FRAC_DIGITS[fracDigits];
     this.tsStart = start;
     return true;
