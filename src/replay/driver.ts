@@ -1,0 +1,477 @@
+// Drives the kernel model (src/kernel) from the scheduler and task events of a
+// real trace, and predicts each fork's stack-cache hit or miss. It never sees
+// the vmalloc:* events: the replay loop (replay.ts) hands those to the scorer
+// only, so a prediction cannot depend on the answer key.
+//
+// The cache contents at trace start are unknown, so the same calls go to one
+// Kernel per possible starting fill (0..NR_CACHED_STACKS stacks on every CPU).
+// A CPU's cache only changes on that CPU (alloc_thread_stack_node and
+// try_release_thread_stack_to_cache use this_cpu ops; thread_stack_free_rcu
+// runs on the CPU that queued it), so variant i covers "CPU c started with i
+// stacks" for every c at once. A fork is scored when all variants agree; once
+// every cache and RCU list agrees the extra variants are dropped.
+import type { KernelConfig } from '../config/knobs.ts';
+import { defaultCosts, type CostTable } from '../cost/table.ts';
+import { Kernel, ModelUsageError, type PrevState, TASK_DEAD } from '../kernel/kernel.ts';
+import {
+  CLONE_THREAD,
+  isDeadState,
+  parseKmemCacheAlloc,
+  parseSchedMigrateTask,
+  parseSchedProcessExit,
+  parseSchedProcessFork,
+  parseSchedProcessFree,
+  parseSchedSwitch,
+  parseSchedWakeup,
+  parseTaskNewtask,
+} from '../trace/events.ts';
+import type { LostEvents, TraceRecord } from '../trace/types.ts';
+
+export type Outcome = 'hit' | 'miss';
+
+export interface ForkPrediction {
+  /** The fork's task_newtask line (sched_process_fork when task_newtask is not traced). */
+  lineNo: number;
+  cpu: number;
+  tsNs: number;
+  parentPid: number;
+  childPid: number;
+  /** null: the variants disagree (burn-in), the CPU lost events, or the clone failed. */
+  predicted: Outcome | null;
+  excluded: 'burn-in' | 'lost' | 'failed' | null;
+  /** When the stack was taken: the task_struct marker, or the task_newtask line itself. */
+  takenLineNo: number;
+}
+
+/** Things the trace did that the model could not take as they came; reported, never fatal. */
+export interface Anomalies {
+  /** Tasks first seen mid-trace (born before it): given a stack silently. */
+  adopted: number;
+  /** The model's current task on a CPU was not the trace's: a switch was missed or the trace starts mid-run. */
+  phantomSwitches: number;
+  /** A dead pid ran again: exec from a non-leader thread (de_thread → exchange_tids). */
+  pidSwaps: number;
+  /** A final switch whose sched_process_exit was not seen. */
+  exitsMissing: number;
+  /** A new pid still held by a task the model had not freed yet (pid reuse). */
+  staleRenamed: number;
+  unparsed: number;
+  modelErrors: number;
+  modelErrorExamples: string[];
+}
+
+export interface DriverOptions {
+  config: KernelConfig;
+  cpuCount: number;
+  costs?: CostTable;
+  /** Consider every starting fill (validation) or only a full cache (what-if). */
+  allFills: boolean;
+  onFork(p: ForkPrediction): void;
+}
+
+const SYNTHETIC_PID_BASE = 1 << 30;
+const MODEL_ERROR_EXAMPLES_MAX = 10;
+const KTHREADD_PID = 2;
+
+export class ReplayDriver {
+  /** kernels[i] started with fills[i] stacks cached on every CPU. */
+  kernels: Kernel[];
+  fills: number[];
+  readonly anomalies: Anomalies = {
+    adopted: 0,
+    phantomSwitches: 0,
+    pidSwaps: 0,
+    exitsMissing: 0,
+    staleRenamed: 0,
+    unparsed: 0,
+    modelErrors: 0,
+    modelErrorExamples: [],
+  };
+  /** Forks whose prediction depended on the starting fill. */
+  burnIn = 0;
+  /** Line of the first fork after which all variants agreed for good, or -1. */
+  convergedAtLine = -1;
+  forks = 0;
+  readonly cpuCount: number;
+  private readonly nrCached: number;
+  private readonly onFork: (p: ForkPrediction) => void;
+  /** Final-switch time of dead tasks, until their sched_process_free: the RCU proof point. */
+  private readonly finalSwitchNs = new Map<number, number>();
+  /** Per CPU: callbacks queued there up to this time are proven ready (by a free on that CPU). */
+  private readonly rcuProvenNs: Float64Array;
+  /** Tasks between sched_process_exit and their final switch → group_dead. */
+  private readonly exiting = new Map<number, boolean>();
+  /** Children announced by task_newtask whose sched_process_fork is still to come. */
+  private readonly newtaskSeen = new Set<number>();
+  /** parent pid → provisional child pid, between the task_struct marker and task_newtask. */
+  private readonly marked = new Map<number, { pid: number; lineNo: number; cpu: number; outcomes: (Outcome | null)[] }>();
+  private nextSyntheticPid = SYNTHETIC_PID_BASE;
+  /** Per CPU after lost events: occupancy bounds [lo, hi]; forks there are excluded until lo == hi. */
+  private readonly lostLo: Int32Array;
+  private readonly lostHi: Int32Array;
+  private readonly uncertain: Uint8Array;
+
+  constructor(opts: DriverOptions) {
+    this.cpuCount = opts.cpuCount;
+    this.nrCached = opts.config.VMAP_STACK ? opts.config.NR_CACHED_STACKS : 0;
+    this.onFork = opts.onFork;
+    const costs = opts.costs ?? defaultCosts();
+    // Without the marker the fill would be guessed: a steady machine's caches are full.
+    this.fills = [];
+    if (opts.allFills) for (let f = this.nrCached; f >= 0; f--) this.fills.push(f);
+    else this.fills.push(this.nrCached);
+    this.kernels = this.fills.map((fill) => {
+      const k = new Kernel({ config: opts.config, costs, cpuCount: opts.cpuCount });
+      for (let c = 0; c < opts.cpuCount; c++) if (fill > 0) k.seedCache(c, 0, fill);
+      return k;
+    });
+    this.rcuProvenNs = new Float64Array(opts.cpuCount).fill(-1);
+    this.lostLo = new Int32Array(opts.cpuCount);
+    this.lostHi = new Int32Array(opts.cpuCount);
+    this.uncertain = new Uint8Array(opts.cpuCount);
+  }
+
+  /** The variant whose totals are reported (full caches at the start). */
+  get primary(): Kernel {
+    return this.kernels[0];
+  }
+
+  onRecord(r: TraceRecord): void {
+    if (r.cpu >= this.cpuCount) {
+      this.modelError(r, `cpu ${r.cpu} but the model has ${this.cpuCount} CPUs`);
+      return;
+    }
+    try {
+      switch (r.event) {
+        case 'sched_switch':
+          this.onSwitch(r);
+          return;
+        case 'task_newtask':
+          this.onNewtask(r);
+          return;
+        case 'sched_process_fork':
+          this.onProcessFork(r);
+          return;
+        case 'sched_process_exit':
+          this.onExit(r);
+          return;
+        case 'sched_process_free':
+          this.onFree(r);
+          return;
+        case 'sched_wakeup_new':
+          this.onWakeupNew(r);
+          return;
+        case 'sched_migrate_task':
+          this.onMigrate(r);
+          return;
+        case 'rcu_utilization':
+          // RCU core runs are not proof of anything by themselves; see rcuCore().
+          return;
+        case 'kmem_cache_alloc':
+          this.onKmemCacheAlloc(r);
+          return;
+        default:
+          return;
+      }
+    } catch (e) {
+      if (!(e instanceof ModelUsageError)) throw e;
+      this.modelError(r, e.message);
+    }
+  }
+
+  /** A `CPU:N [LOST M EVENTS]` marker: that CPU's cache is unknown again. */
+  onLost(l: LostEvents): void {
+    if (l.cpu >= this.cpuCount) return;
+    this.uncertain[l.cpu] = 1;
+    this.lostLo[l.cpu] = 0;
+    this.lostHi[l.cpu] = this.nrCached;
+  }
+
+  // ------------------------------------------------------------------ events
+
+  private onSwitch(r: TraceRecord): void {
+    const s = parseSchedSwitch(r.payload);
+    if (s === null) {
+      this.anomalies.unparsed++;
+      return;
+    }
+    const cpu = r.cpu;
+    this.syncCurrent(cpu, r.tsNs, s.prevPid, s.prevComm);
+    const dead = s.prevPid !== 0 && isDeadState(s.prevState);
+    if (dead) {
+      // do_exit() runs from sched_process_exit to do_task_dead(), and may be
+      // preempted on the way (R+); the model's doExit sets TASK_DEAD at once,
+      // so it is applied here, just before the final switch.
+      const t = this.primary.task(s.prevPid);
+      const groupDead = this.exiting.get(s.prevPid);
+      if (groupDead === undefined) this.anomalies.exitsMissing++;
+      else this.exiting.delete(s.prevPid);
+      if (t !== undefined && t.state !== TASK_DEAD) {
+        for (const k of this.kernels) k.doExit(cpu, r.tsNs, s.prevPid, groupDead ?? true);
+      }
+      this.finalSwitchNs.set(s.prevPid, r.tsNs);
+      if (this.uncertain[cpu]) this.lostPut(cpu);
+    }
+    const next = s.nextPid;
+    if (next !== 0) this.ensureLive(cpu, r.tsNs, next, s.nextComm);
+    const prevState = switchState(s.prevState);
+    for (const k of this.kernels) k.contextSwitch(cpu, r.tsNs, next, prevState);
+    if (dead) this.checkConverged(r.lineNo);
+  }
+
+  private onKmemCacheAlloc(r: TraceRecord): void {
+    const a = parseKmemCacheAlloc(r.payload);
+    if (a === null) return;
+    const isTaskStruct = a.name === 'task_struct' || (a.name === null && a.callSite.startsWith('dup_task_struct'));
+    if (!isTaskStruct || r.pid === 0) return;
+    // dup_task_struct(): the stack is taken right after this allocation, on this CPU.
+    this.syncCurrent(r.cpu, r.tsNs, r.pid, r.comm);
+    const stale = this.marked.get(r.pid);
+    if (stale !== undefined) this.retireProvisional(stale.pid);
+    const pid = this.nextSyntheticPid++;
+    const outcomes = this.clone(r.cpu, r.tsNs, r.pid, pid, false, r.comm);
+    this.marked.set(r.pid, { pid, lineNo: r.lineNo, cpu: r.cpu, outcomes });
+  }
+
+  private onNewtask(r: TraceRecord): void {
+    const n = parseTaskNewtask(r.payload);
+    if (n === null) {
+      this.anomalies.unparsed++;
+      return;
+    }
+    this.newtaskSeen.add(n.pid);
+    this.fork(r, r.pid, n.pid, (n.cloneFlags & CLONE_THREAD) !== 0n, n.comm);
+  }
+
+  private onProcessFork(r: TraceRecord): void {
+    const f = parseSchedProcessFork(r.payload);
+    if (f === null) {
+      this.anomalies.unparsed++;
+      return;
+    }
+    if (this.newtaskSeen.delete(f.childPid)) return;
+    // task_newtask not traced: the fork is known only after copy_process().
+    this.fork(r, f.pid, f.childPid, false, f.childComm);
+  }
+
+  private fork(r: TraceRecord, parentPid: number, childPid: number, thread: boolean, comm: string): void {
+    const cpu = r.cpu;
+    this.forks++;
+    if (this.primary.hasTask(childPid)) {
+      // A task the trace already let go of (its free not seen yet, or a stale adoption).
+      this.anomalies.staleRenamed++;
+      const synthetic = this.nextSyntheticPid++;
+      for (const k of this.kernels) k.changePid(childPid, synthetic);
+    }
+    const m = this.marked.get(parentPid);
+    let outcomes: (Outcome | null)[];
+    let takenLineNo = r.lineNo;
+    let takenCpu = cpu;
+    if (m !== undefined) {
+      this.marked.delete(parentPid);
+      outcomes = m.outcomes;
+      takenLineNo = m.lineNo;
+      takenCpu = m.cpu;
+      if (this.primary.hasTask(m.pid)) for (const k of this.kernels) k.changePid(m.pid, childPid);
+    } else {
+      this.syncCurrent(cpu, r.tsNs, parentPid, r.comm);
+      outcomes = this.clone(cpu, r.tsNs, parentPid, childPid, thread, comm);
+    }
+    this.emitFork(r, takenCpu, parentPid, childPid, outcomes, takenLineNo);
+  }
+
+  /** copy_process() in every variant; the outcome of each (null: the fork failed). */
+  private clone(cpu: number, tsNs: number, parentPid: number, childPid: number, thread: boolean, comm: string): (Outcome | null)[] {
+    const out: (Outcome | null)[] = [];
+    for (const k of this.kernels) {
+      const hits = k.stats.cacheHits;
+      const misses = k.stats.cacheMisses;
+      const pid = k.kernelClone(cpu, tsNs, parentPid, { thread, pid: childPid, comm, kthread: parentPid === KTHREADD_PID });
+      if (pid < 0) out.push(null);
+      else if (k.stats.cacheHits > hits) out.push('hit');
+      else if (k.stats.cacheMisses > misses || !k.cfg.VMAP_STACK) out.push('miss');
+      else out.push(null);
+    }
+    return out;
+  }
+
+  private emitFork(r: TraceRecord, cpu: number, parentPid: number, childPid: number, outcomes: (Outcome | null)[], takenLineNo: number): void {
+    let predicted: Outcome | null = outcomes[0];
+    let excluded: ForkPrediction['excluded'] = null;
+    for (const o of outcomes) if (o !== predicted) predicted = null;
+    if (outcomes[0] === null) excluded = 'failed';
+    else if (predicted === null) {
+      excluded = 'burn-in';
+      this.burnIn++;
+    }
+    if (this.uncertain[cpu]) {
+      if (excluded === null) excluded = 'lost';
+      predicted = null;
+      this.lostTake(cpu);
+    }
+    this.onFork({ lineNo: r.lineNo, cpu, tsNs: r.tsNs, parentPid, childPid, predicted, excluded, takenLineNo });
+    this.checkConverged(r.lineNo);
+  }
+
+  private onExit(r: TraceRecord): void {
+    const e = parseSchedProcessExit(r.payload);
+    if (e === null) {
+      this.anomalies.unparsed++;
+      return;
+    }
+    if (e.pid === 0) return;
+    this.syncCurrent(r.cpu, r.tsNs, r.pid, r.comm);
+    this.exiting.set(e.pid, e.groupDead ?? true);
+  }
+
+  private onFree(r: TraceRecord): void {
+    const f = parseSchedProcessFree(r.payload);
+    if (f === null) {
+      this.anomalies.unparsed++;
+      return;
+    }
+    // delayed_put_task_struct() of f.pid runs now: everything queued up to its
+    // call_rcu (at the task's final switch, or later at release_task) has had its GP.
+    const finalNs = this.finalSwitchNs.get(f.pid);
+    if (finalNs !== undefined) {
+      this.finalSwitchNs.delete(f.pid);
+      if (finalNs > this.rcuProvenNs[r.cpu]) this.rcuProvenNs[r.cpu] = finalNs;
+    }
+    const t = this.primary.task(f.pid);
+    if (t !== undefined && t.state === TASK_DEAD && !t.released) {
+      // A zombie its parent reaped (wait4 is not traced): release_task() now.
+      for (const k of this.kernels) k.releaseTask(r.cpu, r.tsNs, f.pid);
+    }
+    this.rcuCore(r.cpu, r.tsNs);
+  }
+
+  private onWakeupNew(r: TraceRecord): void {
+    const w = parseSchedWakeup(r.payload);
+    if (w === null || w.pid === 0 || !this.primary.hasTask(w.pid)) return;
+    const target = w.targetCpu !== null && w.targetCpu < this.cpuCount ? w.targetCpu : r.cpu;
+    for (const k of this.kernels) k.wakeUpNewTask(r.cpu, r.tsNs, w.pid, target);
+  }
+
+  private onMigrate(r: TraceRecord): void {
+    const m = parseSchedMigrateTask(r.payload);
+    if (m === null || m.pid === 0 || m.destCpu >= this.cpuCount || !this.primary.hasTask(m.pid)) return;
+    for (const k of this.kernels) k.migrateTask(r.cpu, r.tsNs, m.pid, m.destCpu);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /**
+   * RCU_SOFTIRQ on `cpu`: ready stack callbacks retry the cache; their
+   * vfree_atomic work runs at once. A callback is ready once a free on its own
+   * CPU proves it: a CPU invokes callbacks only after it has noticed the end
+   * of their grace period (rcu_advance_cbs in note_gp_changes), which a free
+   * seen on another CPU does not show. Proving them from another CPU's frees
+   * retried stacks milliseconds early on the pthread-loop trace.
+   */
+  private rcuCore(cpu: number, tsNs: number): void {
+    for (const k of this.kernels) {
+      setCpuProof(k, this.rcuProvenNs[cpu]);
+      k.rcuCore(cpu, tsNs);
+      if (k.workPending(cpu)) k.runWork(cpu, tsNs);
+    }
+  }
+
+  /**
+   * Makes the model's current task on `cpu` the trace's (the pid column of
+   * every event). A dead pid running again is the exec pid swap: de_thread()
+   * gave the exec'ing thread (the model's current) the dead leader's pid.
+   */
+  private syncCurrent(cpu: number, tsNs: number, pid: number, comm: string): void {
+    const k0 = this.primary;
+    const cur = k0.currentPid(cpu);
+    if (cur === pid) return;
+    if (pid !== 0) {
+      const t = k0.task(pid);
+      const curTask = cur === 0 ? undefined : k0.task(cur);
+      if (t !== undefined && t.state === TASK_DEAD && curTask !== undefined && curTask.state !== TASK_DEAD) {
+        this.anomalies.pidSwaps++;
+        for (const k of this.kernels) k.exchangeTids(pid, cur);
+        const finalNs = this.finalSwitchNs.get(pid);
+        if (finalNs !== undefined) {
+          this.finalSwitchNs.delete(pid);
+          this.finalSwitchNs.set(cur, finalNs);
+        }
+        return;
+      }
+      this.ensureLive(cpu, tsNs, pid, comm);
+    }
+    this.anomalies.phantomSwitches++;
+    for (const k of this.kernels) k.contextSwitch(cpu, tsNs, pid, 'R');
+  }
+
+  /** `pid` runs on `cpu`: adopt it if the model does not know it; a dead holder of the pid is renamed away. */
+  private ensureLive(cpu: number, tsNs: number, pid: number, comm: string): void {
+    const t = this.primary.task(pid);
+    if (t !== undefined && t.state !== TASK_DEAD) return;
+    if (t !== undefined) {
+      this.anomalies.staleRenamed++;
+      const synthetic = this.nextSyntheticPid++;
+      for (const k of this.kernels) k.changePid(pid, synthetic);
+    }
+    this.anomalies.adopted++;
+    for (const k of this.kernels) k.adoptTask(tsNs, pid, comm, cpu, { kthread: comm.startsWith('kworker/') });
+  }
+
+  private retireProvisional(pid: number): void {
+    // copy_process() failed after dup_task_struct: bad_fork_free releases the stack.
+    if (!this.primary.hasTask(pid)) return;
+    const synthetic = this.nextSyntheticPid++;
+    for (const k of this.kernels) k.changePid(pid, synthetic);
+  }
+
+  /** Drops the variants once every CPU's cache agrees and no stack waits for RCU in any. */
+  private checkConverged(lineNo: number): void {
+    if (this.kernels.length < 2) return;
+    const k0 = this.kernels[0];
+    for (const k of this.kernels) if (k.stats.rcuPendingStacks !== 0) return;
+    for (let c = 0; c < this.cpuCount; c++) {
+      const occ = k0.cacheOccupancy(c);
+      for (let i = 1; i < this.kernels.length; i++) if (this.kernels[i].cacheOccupancy(c) !== occ) return;
+    }
+    this.kernels = [k0];
+    this.fills = [this.fills[0]];
+    this.convergedAtLine = lineNo;
+  }
+
+  private lostTake(cpu: number): void {
+    this.lostLo[cpu] = Math.max(0, this.lostLo[cpu] - 1);
+    this.lostHi[cpu] = Math.max(0, this.lostHi[cpu] - 1);
+    if (this.lostLo[cpu] === this.lostHi[cpu]) this.uncertain[cpu] = 0;
+  }
+
+  private lostPut(cpu: number): void {
+    this.lostLo[cpu] = Math.min(this.nrCached, this.lostLo[cpu] + 1);
+    this.lostHi[cpu] = Math.min(this.nrCached, this.lostHi[cpu] + 1);
+    if (this.lostLo[cpu] === this.lostHi[cpu]) this.uncertain[cpu] = 0;
+  }
+
+  private modelError(r: TraceRecord, msg: string): void {
+    this.anomalies.modelErrors++;
+    if (this.anomalies.modelErrorExamples.length < MODEL_ERROR_EXAMPLES_MAX) {
+      this.anomalies.modelErrorExamples.push(`line ${r.lineNo} (${r.event}): ${msg}`);
+    }
+  }
+}
+
+/**
+ * WORKAROUND until the model takes a per-CPU proof (wanted:
+ * `Kernel.rcuGpCompletedUpTo(upToNs, cpu)`): rcuGpCompletedUpTo() only raises
+ * one global bound, so the bound of the CPU about to run rcuCore() is written
+ * directly. rcuCore() is the only reader of provenReadyNs.
+ */
+function setCpuProof(k: Kernel, provenNs: number): void {
+  k.rcu.provenReadyNs = provenNs;
+}
+
+/** sched_switch prev_state → the model's PrevState (dead states are the model's own business). */
+function switchState(s: string): PrevState {
+  if (s === 'R+') return 'R+';
+  if (s === 'R') return 'R';
+  if (s.startsWith('D')) return 'D';
+  return 'S';
+}

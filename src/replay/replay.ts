@@ -1,0 +1,334 @@
+// One replay of one trace under one config: the reader feeds the driver (the
+// prediction, which never sees vmalloc:* events) and, with validation on, the
+// scorer (the answer key) as a separate listener; the validator joins the two
+// per fork. Memory is bounded by live tasks and the small context rings, not by
+// the length of the trace.
+import { existsSync, readFileSync } from 'node:fs';
+import type { KernelConfig } from '../config/knobs.ts';
+import { readTrace } from '../trace/reader.ts';
+import type { ReaderStats, TraceRecord } from '../trace/types.ts';
+import { type Anomalies, type ForkPrediction, ReplayDriver } from './driver.ts';
+import { type ObservedFork, VmallocScorer } from './scorer.ts';
+
+/** vmalloc:* events are the answer key; the driver must never be given them. */
+export function isAnswerKeyEvent(event: string): boolean {
+  return event === 'alloc_vmap_area' || event === 'free_vmap_area_noflush' || event === 'purge_vmap_area_lazy';
+}
+
+export interface Confusion {
+  /** predicted hit, observed hit */
+  hitHit: number;
+  hitMiss: number;
+  missHit: number;
+  missMiss: number;
+}
+
+export interface Disagreement {
+  lineNo: number;
+  cpu: number;
+  tsNs: number;
+  parentPid: number;
+  childPid: number;
+  predicted: string;
+  observed: string;
+  /** Where the prediction took the stack (marker or task_newtask). */
+  takenLineNo: number;
+  allocLineNo: number;
+  /** The trace lines around the fork, `lineNo: text`. */
+  context: string[];
+}
+
+export interface ModelTotals {
+  forks: number;
+  hits: number;
+  misses: number;
+  vfrees: number;
+  purges: number;
+  rcuRetryHits: number;
+  peakStackBytes: number;
+  peakRcuPendingStacks: number;
+  stackAllocNs: number;
+  stackFreeNs: number;
+}
+
+export interface ReplayResult {
+  trace: string;
+  config: string;
+  events: number;
+  lines: number;
+  cpus: number;
+  forks: number;
+  scored: number;
+  burnIn: number;
+  excludedLost: number;
+  failedForks: number;
+  agreement: number | null;
+  confusion: Confusion;
+  perCpu: { cpu: number; forks: number; scored: number; agreement: number | null; confusion: Confusion; vfreesPredicted: number; vfreesObserved: number }[];
+  vfrees: { predicted: number; observed: number };
+  purges: { predicted: number; observed: number };
+  stackAllocsObserved: number;
+  model: ModelTotals;
+  /** Starting fills still considered at the end (1 once converged). */
+  variantsLeft: number;
+  convergedAtLine: number;
+  lostEvents: { cpu: number; lineNo: number; count: number }[];
+  anomalies: Anomalies;
+  reader: { format: string; skippedLines: number; truncated: boolean };
+  disagreements: Disagreement[];
+  validated: boolean;
+  seconds: number;
+}
+
+export interface ReplayOptions {
+  config: KernelConfig;
+  validate: boolean;
+  /** Consider every starting fill (default: with validate). */
+  allFills?: boolean;
+  cpus?: number;
+  maxDisagreements?: number;
+  /** Lines of context kept before and after a disagreement. */
+  contextLines?: number;
+}
+
+const DISAGREEMENTS_DEFAULT = 20;
+const CONTEXT_DEFAULT = 6;
+const CPU_PROBE_RECORDS = 20000;
+
+export async function replayTrace(source: string, opts: ReplayOptions): Promise<ReplayResult> {
+  const start = process.hrtime.bigint();
+  const cpusFromMeta = opts.cpus ?? metaCpus(source);
+  const ctxLines = opts.contextLines ?? CONTEXT_DEFAULT;
+  const maxDis = opts.maxDisagreements ?? DISAGREEMENTS_DEFAULT;
+  const v = new Validator(ctxLines, maxDis);
+  let driver: ReplayDriver | null = null;
+  const probe: TraceRecord[] = [];
+  let probeMaxCpu = 0;
+  let events = 0;
+  const lost: ReplayResult['lostEvents'] = [];
+  const scorer = opts.validate
+    ? new VmallocScorer({ threadSizeBytes: 4096 << opts.config.THREAD_SIZE_ORDER, onFork: (f) => v.observed(f) })
+    : null;
+
+  const makeDriver = (cpuCount: number): ReplayDriver =>
+    new ReplayDriver({
+      config: opts.config,
+      cpuCount,
+      allFills: opts.allFills ?? opts.validate,
+      onFork: (p) => v.predicted(p),
+    });
+  const feed = (r: TraceRecord, d: ReplayDriver): void => {
+    if (scorer !== null) v.remember(r);
+    if (!isAnswerKeyEvent(r.event)) d.onRecord(r);
+    if (scorer !== null) scorer.onRecord(r);
+  };
+
+  const stats: ReaderStats = await readTrace(source, {
+    onRecord(r) {
+      events++;
+      if (driver !== null) {
+        feed(r, driver);
+        return;
+      }
+      if (cpusFromMeta !== null) {
+        driver = makeDriver(cpusFromMeta);
+        feed(r, driver);
+        return;
+      }
+      // The CPU count decides lazy_max_pages(); without metadata it is learnt from the first records.
+      probe.push(r);
+      if (r.cpu > probeMaxCpu) probeMaxCpu = r.cpu;
+      if (probe.length >= CPU_PROBE_RECORDS) {
+        const d = makeDriver(probeMaxCpu + 1);
+        driver = d;
+        for (const p of probe) feed(p, d);
+        probe.length = 0;
+      }
+    },
+    onLost(l) {
+      lost.push({ cpu: l.cpu, lineNo: l.lineNo, count: l.count });
+      driver?.onLost(l);
+    },
+  });
+  let d: ReplayDriver | null = driver;
+  if (d === null) {
+    const cpus = Math.max(probeMaxCpu + 1, stats.cpusDeclared ?? 1);
+    d = makeDriver(cpus);
+    for (const p of probe) feed(p, d);
+  }
+  v.finish();
+  const k = d.primary;
+  const st = k.stats;
+  const perCpu = [];
+  for (let c = 0; c < d.cpuCount; c++) {
+    const pc = v.perCpu[c] ?? newCpuScore();
+    perCpu.push({
+      cpu: c,
+      forks: pc.forks,
+      scored: pc.scored,
+      agreement: pc.scored > 0 ? (pc.confusion.hitHit + pc.confusion.missMiss) / pc.scored : null,
+      confusion: pc.confusion,
+      vfreesPredicted: k.cpuStats[c].vfrees,
+      vfreesObserved: scorer?.observedVfreesByCpu[c] ?? 0,
+    });
+  }
+  return {
+    trace: source,
+    config: opts.config.name,
+    events,
+    lines: stats.lines,
+    cpus: d.cpuCount,
+    forks: d.forks,
+    scored: v.scored,
+    burnIn: d.burnIn,
+    excludedLost: v.excludedLost,
+    failedForks: v.failed,
+    agreement: opts.validate && v.scored > 0 ? (v.confusion.hitHit + v.confusion.missMiss) / v.scored : null,
+    confusion: v.confusion,
+    perCpu,
+    vfrees: { predicted: st.vfrees, observed: scorer?.observedVfrees ?? 0 },
+    purges: { predicted: st.purges, observed: scorer?.observedPurges ?? 0 },
+    stackAllocsObserved: scorer?.stackAllocs ?? 0,
+    model: {
+      forks: st.forks,
+      hits: st.cacheHits,
+      misses: st.forks - st.forkFailures - st.cacheHits,
+      vfrees: st.vfrees,
+      purges: st.purges,
+      rcuRetryHits: st.rcuRetryHits,
+      peakStackBytes: st.peakStackPages * 4096,
+      peakRcuPendingStacks: st.peakRcuPendingStacks,
+      stackAllocNs: st.stackAllocNs,
+      stackFreeNs: st.stackFreeNs,
+    },
+    variantsLeft: d.kernels.length,
+    convergedAtLine: d.convergedAtLine,
+    lostEvents: lost,
+    anomalies: d.anomalies,
+    reader: { format: stats.format, skippedLines: stats.skippedLines, truncated: stats.truncated },
+    disagreements: v.disagreements,
+    validated: opts.validate,
+    seconds: Number(process.hrtime.bigint() - start) / 1e9,
+  };
+}
+
+/** `nr_cpus` from the capture's NAME.meta.json next to NAME.trace.gz, if there is one. */
+export function metaCpus(source: string): number | null {
+  if (source === '-') return null;
+  const meta = source.replace(/\.trace(\.gz)?$/, '').replace(/\.gz$/, '') + '.meta.json';
+  if (meta === source || !existsSync(meta)) return null;
+  try {
+    const m = JSON.parse(readFileSync(meta, 'utf8')) as { nr_cpus?: unknown };
+    return typeof m.nr_cpus === 'number' && m.nr_cpus >= 1 && m.nr_cpus <= 256 ? m.nr_cpus : null;
+  } catch {
+    return null;
+  }
+}
+
+interface CpuScore {
+  forks: number;
+  scored: number;
+  confusion: Confusion;
+}
+
+function newConfusion(): Confusion {
+  return { hitHit: 0, hitMiss: 0, missHit: 0, missMiss: 0 };
+}
+
+function newCpuScore(): CpuScore {
+  return { forks: 0, scored: 0, confusion: newConfusion() };
+}
+
+/** Joins each fork's prediction with the scorer's observation (both fire on the same line). */
+class Validator {
+  readonly confusion = newConfusion();
+  readonly perCpu: CpuScore[] = [];
+  scored = 0;
+  excludedLost = 0;
+  failed = 0;
+  readonly disagreements: Disagreement[] = [];
+  private last: ForkPrediction | null = null;
+  /** Ring of the last lines, for the context of a disagreement. */
+  private readonly ring: (TraceRecord | null)[];
+  private ringHead = 0;
+  /** Disagreements still collecting the lines after them. */
+  private open: { d: Disagreement; after: number }[] = [];
+
+  constructor(
+    private readonly ctxLines: number,
+    private readonly maxDis: number,
+  ) {
+    this.ring = new Array<TraceRecord | null>(ctxLines + 1).fill(null);
+  }
+
+  remember(r: TraceRecord): void {
+    this.ring[this.ringHead] = r;
+    this.ringHead = (this.ringHead + 1) % this.ring.length;
+    if (this.open.length === 0) return;
+    for (const o of this.open) {
+      if (r.lineNo <= o.d.lineNo) continue;
+      o.d.context.push(formatLine(r));
+      o.after--;
+    }
+    this.open = this.open.filter((o) => o.after > 0);
+  }
+
+  predicted(p: ForkPrediction): void {
+    this.last = p;
+    const pc = this.cpuScore(p.cpu);
+    pc.forks++;
+    if (p.excluded === 'lost') this.excludedLost++;
+    if (p.excluded === 'failed') this.failed++;
+  }
+
+  observed(f: ObservedFork): void {
+    const p = this.last;
+    if (p === null || p.lineNo !== f.lineNo || p.predicted === null) return;
+    this.last = null;
+    const pc = this.cpuScore(p.cpu);
+    this.scored++;
+    pc.scored++;
+    const key = `${p.predicted}${f.observed === 'hit' ? 'Hit' : 'Miss'}` as keyof Confusion;
+    this.confusion[key]++;
+    pc.confusion[key]++;
+    if (p.predicted === f.observed || this.disagreements.length >= this.maxDis) return;
+    const context: string[] = [];
+    for (let i = 0; i < this.ring.length; i++) {
+      const r = this.ring[(this.ringHead + i) % this.ring.length];
+      if (r !== null) context.push(formatLine(r));
+    }
+    const d: Disagreement = {
+      lineNo: p.lineNo,
+      cpu: p.cpu,
+      tsNs: p.tsNs,
+      parentPid: p.parentPid,
+      childPid: p.childPid,
+      predicted: p.predicted,
+      observed: f.observed,
+      takenLineNo: p.takenLineNo,
+      allocLineNo: f.allocLineNo,
+      context,
+    };
+    this.disagreements.push(d);
+    this.open.push({ d, after: this.ctxLines });
+  }
+
+  finish(): void {
+    this.open = [];
+  }
+
+  private cpuScore(cpu: number): CpuScore {
+    let pc = this.perCpu[cpu];
+    if (pc === undefined) {
+      for (let c = this.perCpu.length; c <= cpu; c++) this.perCpu[c] = newCpuScore();
+      pc = this.perCpu[cpu];
+    }
+    return pc;
+  }
+}
+
+function formatLine(r: TraceRecord): string {
+  const sec = Math.floor(r.tsNs / 1e9);
+  const usec = Math.floor((r.tsNs % 1e9) / 1000);
+  return `${r.lineNo}: ${r.comm}-${r.pid} [${String(r.cpu).padStart(3, '0')}] ${sec}.${String(usec).padStart(6, '0')}: ${r.event}: ${r.payload}`;
+}
