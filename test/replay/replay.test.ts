@@ -1,0 +1,98 @@
+// Replay-and-validate on every public trace, with the thresholds of issue 3:
+// each trace ≥ 99.5% of scored forks, pooled ≥ 99.8%, stack vfrees within 1%.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { getPreset } from '../../src/config/index.ts';
+import { ReplayDriver, type ForkPrediction } from '../../src/replay/driver.ts';
+import { isAnswerKeyEvent, replayTrace, type ReplayResult } from '../../src/replay/replay.ts';
+import { readTraceText } from '../../src/trace/reader.ts';
+import { main } from '../../src/cli/main.ts';
+
+const TRACES = ['bash-true-loop', 'burst-k4', 'perf-messaging-thread', 'pthread-loop-pin0', 'pthread-loop', 'stress-ng-pthread'];
+const PER_TRACE_MIN = 0.995;
+const POOLED_MIN = 0.998;
+const VFREE_TOLERANCE = 0.01;
+const BURN_IN_MAX = 8;
+
+const results = new Map<string, ReplayResult>();
+
+describe('replay --validate on the public traces', () => {
+  for (const name of TRACES) {
+    it(`${name}: agreement ≥ ${PER_TRACE_MIN * 100}%, vfrees within 1%`, async () => {
+      const path = `examples/traces/${name}.trace.gz`;
+      const r = await replayTrace(path, { config: getPreset('linux-6.18'), validate: true });
+      results.set(name, r);
+      const meta = JSON.parse(readFileSync(`examples/traces/${name}.meta.json`, 'utf8')).groundtruth;
+      assert.equal(r.forks, meta.newtask, 'every task_newtask is a fork');
+      assert.ok(r.burnIn <= BURN_IN_MAX, `burn-in ${r.burnIn}`);
+      assert.equal(r.scored + r.burnIn, r.forks);
+      assert.ok(r.agreement !== null && r.agreement >= PER_TRACE_MIN, `agreement ${r.agreement}`);
+      assert.equal(r.anomalies.modelErrors, 0, r.anomalies.modelErrorExamples.join('\n'));
+      const c = r.confusion;
+      assert.equal(r.stackAllocsObserved, meta.stack_allocs, 'the scorer finds every stack vmalloc');
+      assert.ok(c.hitMiss + c.missMiss <= meta.fork_miss);
+      const obs = r.vfrees.observed;
+      assert.ok(Math.abs(r.vfrees.predicted - obs) <= Math.max(VFREE_TOLERANCE * obs, 0), `vfrees ${r.vfrees.predicted} vs ${obs}`);
+      assert.equal(r.purges.predicted, r.purges.observed);
+    });
+  }
+  it(`pooled agreement ≥ ${POOLED_MIN * 100}%`, () => {
+    let scored = 0;
+    let right = 0;
+    for (const r of results.values()) {
+      scored += r.scored;
+      right += r.confusion.hitHit + r.confusion.missMiss;
+    }
+    assert.equal(results.size, TRACES.length);
+    assert.ok(right / scored >= POOLED_MIN, `pooled ${right / scored}`);
+  });
+});
+
+describe('the prediction never reads the answer key', () => {
+  it('the same predictions with every vmalloc:* line removed', () => {
+    const text = gunzipSync(readFileSync('examples/traces/bash-true-loop.trace.gz')).toString('utf8');
+    const stripped = text
+      .split('\n')
+      .filter((l) => !/: (alloc_vmap_area|free_vmap_area_noflush|purge_vmap_area_lazy):/.test(l))
+      .join('\n');
+    const run = (t: string): string[] => {
+      const out: string[] = [];
+      const d = new ReplayDriver({
+        config: getPreset('linux-6.18'),
+        cpuCount: 2,
+        allFills: true,
+        onFork: (p: ForkPrediction) => out.push(`${p.childPid}:${p.predicted}`),
+      });
+      readTraceText(t, { onRecord: (r) => d.onRecord(r) });
+      return out;
+    };
+    assert.deepEqual(run(text), run(stripped));
+    assert.ok(isAnswerKeyEvent('alloc_vmap_area') && !isAnswerKeyEvent('sched_switch'));
+  });
+});
+
+describe('kstack replay CLI', () => {
+  it('is deterministic: two runs give the same JSON', async () => {
+    const a = await replayTrace('examples/traces/bash-true-loop.trace.gz', { config: getPreset('linux-6.18'), validate: true });
+    const b = await replayTrace('examples/traces/bash-true-loop.trace.gz', { config: getPreset('linux-6.18'), validate: true });
+    assert.deepEqual({ ...a, seconds: 0 }, { ...b, seconds: 0 });
+  });
+  it('exits 1 below --min-agreement, 0 above, 2 on bad input', async () => {
+    const write = process.stdout.write;
+    const ewrite = process.stderr.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      const f = 'examples/traces/bash-true-loop.trace.gz';
+      assert.equal(await main(['replay', f, '--validate', '--min-agreement', '0.995', '--json']), 0);
+      assert.equal(await main(['replay', 'examples/traces/burst-k4.trace.gz', '--validate', '--min-agreement', '100%']), 1);
+      assert.equal(await main(['replay', 'test/fixtures/traces/not-a-trace.txt', '--validate']), 2);
+      assert.equal(await main(['replay']), 2);
+    } finally {
+      process.stdout.write = write;
+      process.stderr.write = ewrite;
+    }
+  });
+});
