@@ -10,7 +10,7 @@ import { EXIT_FINDINGS, EXIT_OK, intOption, listOption, parse, UsageError } from
 import { writeAtomic } from './io.ts';
 
 export const help = `usage: kstack sim --workload W [--config C1,C2,...] [--cpus N] [--placement P] [--ops N]
-                 [--seed S] [--set K=V[,V...]]... [--kconfig FILE] [--mutate M] [--events FILE] [--json]
+                 [--seed S] [--set K=V[,V...]]... [--kconfig FILE] [--mutate M] [--events FILE] [--traced] [--json]
 
 Simulates a synthetic workload on the kernel model under each config.
 
@@ -25,6 +25,8 @@ Simulates a synthetic workload on the kernel model under each config.
   --kconfig FILE   read VMAP_STACK, THREAD_INFO_IN_TASK, KASAN, MEMCG from a kernel .config (plain or .gz)
   --mutate M       run with a known bug: ${Object.keys(MUTATIONS).join(', ')}
   --events FILE    write the model's events as ftrace text (one config only)
+  --traced         model a run recorded with tracing on: every recorded tracepoint costs
+                   tracepointNs (1.5 µs on the reference VM), as in the public traces
   --json           machine-readable output (schema in README)
 
 Columns: modelled µs per op; stack cache hits, misses and hit rate; fresh vmallocs; vfrees;
@@ -44,6 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     kconfig: { type: 'string' },
     mutate: { type: 'string', multiple: true },
     events: { type: 'string' },
+    traced: { type: 'boolean' },
     json: { type: 'boolean' },
   });
   if (!values.workload) throw new UsageError('--workload is required (kstack sim --help)');
@@ -60,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   const results: SimResult[] = [];
   for (const config of configs) {
     const tracer = values.events ? new FtraceTextTracer(cpus) : undefined;
-    const r = runSim({ config, workload: values.workload, cpus, placement: values.placement ?? 'default', ops, seed, tracer, mutations });
+    const r = runSim({ config, workload: values.workload, cpus, placement: values.placement ?? 'default', ops, seed, tracer, mutations, traced: values.traced });
     if (tracer && values.events) await writeAtomic(values.events, tracer.text());
     results.push(r);
   }
@@ -72,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
 export function simTable(results: readonly SimResult[]): string {
   const head = results[0];
   const title = head
-    ? `workload ${head.workload}, ${head.cpus} CPUs, placement ${head.placement}, ${head.ops} ops, seed ${head.seed}\n\n`
+    ? `workload ${head.workload}, ${head.cpus} CPUs, placement ${head.placement}, ${head.ops} ops, seed ${head.seed}${head.traced ? ', traced' : ''}\n\n`
     : '';
   const vmap = (r: SimResult): boolean => r.stackCache.hits + r.stackCache.misses > 0;
   const body = formatTable(results, [

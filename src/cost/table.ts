@@ -54,7 +54,18 @@ export const COSTS = {
   futexWakeNs: { ns: 200, source: 'measured here: FUTEX_WAKE with no waiter 93 ns + ttwu' },
   futexWaitNs: { ns: 200, source: 'measured here: same-CPU futex hop 741 ns = wait + wake + switch' },
   contextSwitchNs: { ns: 340, source: 'measured here: futex hop 741 ns, pipe hop 878 ns' },
-  wakeupIdleCpuNs: { ns: 3000, source: 'derived: C1/C1E exit + IPI on bare metal (this nested VM measures 27.5 µs)' },
+  tracepointNs: {
+    ns: 1500,
+    source: 'measured on the reference machine: tbench loop pinned 24.0 µs/op while traced (pthread-loop-pin0.meta.json: 0.48 s / 20,000) vs 8.8 µs/op untraced, ~10 enabled tracepoints per op; charged only in --traced runs',
+  },
+  wakeupIdleCpuNs: {
+    ns: 18000,
+    source: 'measured on the reference machine (nested VM, halted vCPU): idle-CPU sched_wakeup to switch-in, medians 17-20 µs in the six traces (docs/placement.md); bare metal with C1 exit ~3 µs',
+  },
+  ipiSendNs: {
+    ns: 10000,
+    source: 'measured on the reference machine: a dying thread whose waker-side IPI targets the other, idle CPU reaches its final switch 19 µs after exit vs 7-10 µs locally (docs/placement.md)',
+  },
   threadRunNs: { ns: 1700, source: 'measured here: tbench loop pinned 8771 ns minus raw clone 7.1 µs (glibc 2.36 thread start/exit)' },
   forkProcessExtraNs: { ns: 52000, source: 'measured here: tbench fork pinned 60.8 µs minus thread loop 8.8 µs' },
   execNs: { ns: 570000, source: 'measured here: tbench forkexec pinned 627 µs minus fork 61 µs' },

@@ -37,7 +37,24 @@ export interface KernelOptions {
   cpuCount: number;
   tracer?: Tracer;
   mutations?: readonly Mutation[];
+  /** Model the observer effect of recording a trace: every real tracepoint costs costs.tracepointNs. */
+  traced?: boolean;
 }
+
+/** The tracepoints kstack record enables: the ones that cost time when a trace is being recorded. */
+const RECORDED_TRACEPOINTS: ReadonlySet<string> = new Set([
+  'task_newtask',
+  'sched_process_fork',
+  'sched_wakeup_new',
+  'sched_wakeup',
+  'sched_switch',
+  'sched_migrate_task',
+  'sched_process_exit',
+  'sched_process_free',
+  'alloc_vmap_area',
+  'free_vmap_area_noflush',
+  'purge_vmap_area_lazy',
+]);
 
 export type ViolationKind =
   | 'use-after-free'
@@ -161,6 +178,8 @@ export class Kernel {
   spentNs = 0;
   nrKernelStackKb = 0;
   nextReaderId = 1;
+  /** ns a recorded tracepoint costs (0 unless the run models tracing being on). */
+  readonly tracepointNs: number;
   private readonly tasks = new Map<number, TaskStruct>();
   private readonly stacks = new Map<number, KStack>();
   private nextPid = 1000;
@@ -179,6 +198,7 @@ export class Kernel {
     this.costs = opts.costs;
     this.tracer = opts.tracer ?? NULL_TRACER;
     this.mut = mutationFlags(opts.mutations ?? []);
+    this.tracepointNs = opts.traced ? opts.costs.tracepointNs : 0;
     if (opts.cpuCount < 1 || opts.cpuCount > 256) throw new RangeError(`cpuCount ${opts.cpuCount}: expected 1 to 256`);
     this.threadSize = 4096 << this.cfg.THREAD_SIZE_ORDER;
     this.cpus = [];
@@ -559,6 +579,11 @@ export class Kernel {
     this.spentNs += ns;
   }
 
+  /** A tracepoint whose event is only built when someone listens still costs its time when traced. */
+  untracedTracepoint(): void {
+    this.spentNs += this.tracepointNs;
+  }
+
   spendAlloc(ns: number): void {
     this.spentNs += ns;
     this.stats.stackAllocNs += ns;
@@ -571,6 +596,7 @@ export class Kernel {
 
   trace(cpu: number, name: KernelEventName, args: Record<string, number | string | boolean>): void {
     if (this.silenced) return;
+    if (this.tracepointNs > 0 && RECORDED_TRACEPOINTS.has(name)) this.spentNs += this.tracepointNs;
     const h = this.histHead;
     this.histTs[h] = this.nowNs;
     this.histCpu[h] = cpu;

@@ -330,6 +330,7 @@ export function vmallocStack(k: Kernel, cpu: number): KStack | null {
     }
   }
   if (k.tracer.enabled) k.trace(cpu, 'alloc_vmap_area', { va_start: vaDecimal(va.start), size: areaBytes, align: k.threadSize, failed: 0 });
+  else k.untracedTracepoint();
   const nrPages = k.threadSize / PAGE_SIZE;
   const pfns: number[] = [];
   for (let i = 0; i < nrPages; i++) {
@@ -385,6 +386,7 @@ export function vfree(k: Kernel, cpu: number, s: KStack): void {
   const nrLazy = k.vmap.freeLazy(s.addr, s.areaBytes);
   const nrLazyMax = k.lazyMaxPages();
   if (k.tracer.enabled) k.trace(cpu, 'free_vmap_area_noflush', { va_start: vaHex(s.addr), nr_lazy: nrLazy, nr_lazy_max: nrLazyMax });
+  else k.untracedTracepoint();
   k.forgetStack(s);
   if (nrLazy > nrLazyMax) {
     // v4.9: try_purge_vmap_area_lazy() right here; ≥4.10: schedule_work(&drain_vmap_work).
@@ -424,4 +426,5 @@ export function purgeVmapAreaLazy(k: Kernel, cpu: number): void {
   k.stats.tlbFlushIpis += remote;
   k.stats.remoteTlbNs += remote * c.tlbFlushIpiRemoteNs;
   if (k.tracer.enabled) k.trace(cpu, 'purge_vmap_area_lazy', { start: vaHex(r.start), end: vaHex(r.end), num_purged: r.areas });
+  else k.untracedTracepoint();
 }

@@ -24,6 +24,18 @@ const enum Next {
   Block = 2,
   Exit = 3,
   Yield = 4,
+  Migrate = 5,
+}
+
+/** PELT: a running share that halves every 32 ms (y^32 = 1/2 per 1024 µs period). */
+const UTIL_HALF_LIFE_NS = 32_000_000;
+
+export function updateUtil(t: SimTask, nowNs: number, running: boolean): void {
+  const dt = nowNs - t.utilUpdatedNs;
+  if (dt <= 0) return;
+  const decay = 2 ** (-dt / UTIL_HALF_LIFE_NS);
+  t.util = t.util * decay + (running ? 1 - decay : 0);
+  t.utilUpdatedNs = nowNs;
 }
 
 export interface Behaviour {
@@ -54,7 +66,15 @@ export class SimTask {
   mailbox = 0;
   peer: SimTask | null = null;
   kworker = false;
+  /** Affinity: -1 = any CPU, else the only CPU allowed (taskset, per-CPU kthreads). */
   pinnedCpu = -1;
+  /** PELT-like running share with a 32 ms half-life (the kernel's y^32 = 1/2). */
+  util = 0;
+  utilUpdatedNs = 0;
+  /** When it last ran (task_hot(): recently-run tasks are not pulled by newidle balance). */
+  lastRanNs = Number.NEGATIVE_INFINITY;
+  /** Queued on a remote idle CPU's wake list (ttwu_queue_wakelist) until its IPI lands: not pullable. */
+  wakingUntilNs = 0;
 
   constructor(
     readonly pid: number,
@@ -92,6 +112,9 @@ export class SimCpu {
   kworker: SimTask | null = null;
   /** When this CPU last had a task running (for placement heuristics). */
   lastBusyNs = 0;
+  /** When this CPU last came out of idle (busy_for() in the placement rules). */
+  busySinceNs = 0;
+  isIdle = true;
 
   constructor(readonly index: number) {}
 
@@ -133,6 +156,15 @@ export interface SimParams {
   maxSimNs: number;
   /** Stop after this many scheduler events (a bound, reported if hit). */
   maxEvents: number;
+  /** Extra time a waker spends sending the IPI that wakes another, idle CPU. */
+  ipiSendNs: number;
+  /** sysctl_sched_migration_cost: newidle balance leaves tasks that ran this recently. */
+  migrationCostNs: number;
+  /** Unrelated background tasks: arrivals per ms per CPU (0 = none), and their run times. */
+  backgroundPerMs: number;
+  backgroundShortNs: number;
+  backgroundLongNs: number;
+  backgroundLongShare: number;
 }
 
 export class Sim {
@@ -211,6 +243,12 @@ export class Sim {
   /** Sleep until woken (futex wait, wait4, read on an empty socket). */
   block(t: SimTask): void {
     t.next = Next.Block;
+  }
+
+  /** sched_exec(): move the running task to `cpu` (it continues its behaviour there). */
+  migrate(t: SimTask, cpu: number): void {
+    t.next = Next.Migrate;
+    t.nextNs = cpu;
   }
 
   /** sched_yield()-like: go to the back of the run queue. */
@@ -388,7 +426,9 @@ export class Sim {
   private makeRunnable(t: SimTask, cpu: number, fromCpu: number): void {
     t.state = TState.Runnable;
     t.cpu = cpu;
-    this.cpus[cpu].enqueue(t);
+    const c = this.cpus[cpu];
+    c.enqueue(t);
+    if (cpu !== fromCpu && !c.curr) t.wakingUntilNs = this.now + this.params.ipiSendNs + this.params.wakeupIdleCpuNs;
     this.kickIfIdle(cpu, fromCpu);
   }
 
@@ -396,7 +436,10 @@ export class Sim {
     const c = this.cpus[cpu];
     if (c.curr || c.ipiPending || !c.online) return;
     c.ipiPending = true;
-    const delay = cpu === fromCpu ? 0 : this.params.wakeupIdleCpuNs;
+    const remote = cpu !== fromCpu;
+    const delay = remote ? this.params.wakeupIdleCpuNs : 0;
+    // The waker pays for the IPI in its own path (smp_send_reschedule / ttwu_queue_wakelist).
+    if (remote) this.now += this.params.ipiSendNs;
     this.push(this.now + delay, 0, this.ev(Ev.WakeIpi, cpu, null, 0));
   }
 
@@ -456,6 +499,8 @@ export class Sim {
     // Preempt a task that used its slice while others wait (R+).
     const cur = c.curr;
     if (cur && c.rq.length > c.rqHead && this.now - cur.runStartNs >= this.params.sliceNs) {
+      updateUtil(cur, this.now, true);
+      cur.lastRanNs = this.now;
       cur.gen++;
       cur.state = TState.Runnable;
       c.curr = null;
@@ -486,24 +531,56 @@ export class Sim {
   /** Pick the next task on `cpu` (the current one has left) and run it. */
   private switchTo(cpu: number, prevState: PrevState): void {
     const c = this.cpus[cpu];
-    const next = c.dequeue();
+    let next = c.dequeue();
+    if (!next) next = this.newidleBalance(cpu);
     const s0 = this.k.spentNs;
     this.k.contextSwitch(cpu, this.now, next ? next.pid : 0, prevState);
     this.advance(s0);
     this.afterKernelWork(cpu);
     if (!next) {
       c.curr = null;
+      c.isIdle = true;
       c.idleSinceNs = this.now;
       // The kworker may have just been made runnable by the final switch.
       if (c.rq.length > c.rqHead) this.switchTo(cpu, 'R');
       return;
     }
+    if (c.isIdle) {
+      c.isIdle = false;
+      c.busySinceNs = this.now;
+    }
     c.curr = next;
+    updateUtil(next, this.now, false);
     next.state = TState.Running;
     next.cpu = cpu;
     next.runStartNs = this.now;
     c.lastBusyNs = this.now;
     this.dispatch(cpu);
+  }
+
+  /**
+   * newidle_balance(): a CPU about to go idle pulls the first task queued on
+   * another CPU that is not cache-hot (has not run within migration_cost) and
+   * may run here.
+   */
+  private newidleBalance(cpu: number): SimTask | null {
+    if (!this.cpus[cpu].online) return null;
+    for (const o of this.cpus) {
+      if (o.index === cpu) continue;
+      for (let i = o.rqHead; i < o.rq.length; i++) {
+        const t = o.rq[i];
+        if (t.pinnedCpu >= 0 && t.pinnedCpu !== cpu) continue;
+        if (!this.placement.mayRunOn(t, cpu)) continue;
+        if (this.now - t.lastRanNs < this.params.migrationCostNs) continue;
+        if (t.wakingUntilNs > this.now) continue;
+        o.rq.splice(i, 1);
+        const s0 = this.k.spentNs;
+        this.k.migrateTask(cpu, this.now, t.pid, cpu);
+        this.advance(s0);
+        return t;
+      }
+    }
+    return null;
   }
 
   /** Run the current task's behaviour until it computes, blocks or exits. */
@@ -515,6 +592,10 @@ export class Sim {
       t.next = Next.None;
       t.behaviour.step(this, t);
       c.lastBusyNs = this.now;
+      if ((t.next as Next) !== Next.Compute) {
+        updateUtil(t, this.now, true);
+        t.lastRanNs = this.now;
+      }
       switch (t.next as Next) {
         case Next.Compute:
           t.gen++;
@@ -534,6 +615,17 @@ export class Sim {
         case Next.Exit:
           this.doExit(cpu, t);
           return;
+        case Next.Migrate: {
+          const dest = t.nextNs;
+          t.state = TState.Runnable;
+          c.curr = null;
+          const s0 = this.k.spentNs;
+          this.k.migrateTask(cpu, this.now, t.pid, dest);
+          this.advance(s0);
+          this.switchTo(cpu, 'R+');
+          this.makeRunnable(t, dest, cpu);
+          return;
+        }
         default:
           throw new Error(`behaviour of pid ${t.pid} returned without compute/block/exit/yield`);
       }

@@ -21,8 +21,8 @@ export interface SimRequest {
   costs?: CostTable;
   tracer?: Tracer;
   mutations?: readonly Mutation[];
-  /** Check the model's invariants every this many scheduler events (0 = only at the end). */
-  checkEvery?: number;
+  /** Model a run recorded with tracing on (each recorded tracepoint costs costs.tracepointNs). */
+  traced?: boolean;
   sim?: Partial<SimParams>;
 }
 
@@ -32,6 +32,7 @@ export interface SimResult {
   cpus: number;
   placement: string;
   seed: number;
+  traced: boolean;
   ops: number;
   usPerOp: number;
   simulatedUs: number;
@@ -59,25 +60,41 @@ export interface SimResult {
 
 export const DEFAULT_SIM_PARAMS: SimParams = {
   cpuCount: 2,
-  tickNs: 4_000_000,
-  sliceNs: 3_000_000,
-  wakeupIdleCpuNs: 0,
+  tickNs: 4_000_000, // HZ=250, as the reference machine
+  sliceNs: 3_000_000, // EEVDF base slice
+  wakeupIdleCpuNs: 0, // from the cost table
+  ipiSendNs: 0, // from the cost table
+  migrationCostNs: 500_000, // sysctl_sched_migration_cost default
+  // Unrelated activity measured in the traces' command windows: 0.15 arrivals/ms/CPU,
+  // 10 µs (80%) or 200 µs (20%) runs (docs/placement.md, background.py).
+  backgroundPerMs: 0.15,
+  backgroundShortNs: 10_000,
+  backgroundLongNs: 200_000,
+  backgroundLongShare: 0.2,
   maxSimNs: 3_600_000_000_000,
   maxEvents: 2_000_000_000,
 };
 
 export function runSim(req: SimRequest): SimResult {
   const costs = req.costs ?? defaultCosts();
-  const k = new Kernel({ config: req.config, costs, cpuCount: req.cpus, tracer: req.tracer, mutations: req.mutations });
+  const k = new Kernel({ config: req.config, costs, cpuCount: req.cpus, tracer: req.tracer, mutations: req.mutations, traced: req.traced });
   const params: SimParams = {
     ...DEFAULT_SIM_PARAMS,
     wakeupIdleCpuNs: costs.wakeupIdleCpuNs,
+    ipiSendNs: costs.ipiSendNs,
     ...req.sim,
     cpuCount: req.cpus,
   };
-  const placement = parsePlacement(req.placement, req.cpus);
+  const placement = parsePlacement(req.placement, req.cpus, !!req.traced);
   const sim = new Sim(k, placement, new Rng(req.seed, 'placement'), params);
   for (let c = 0; c < req.cpus; c++) sim.spawn(20 + c, `kworker/${c}:1`, kworkerBehaviour, c, { kworker: true });
+  if (params.backgroundPerMs > 0) {
+    const bgRng = new Rng(req.seed, 'background');
+    for (let c = 0; c < req.cpus; c++) {
+      const t = sim.spawn(40 + c, 'background', new Background(params, bgRng), c);
+      t.pinnedCpu = c;
+    }
+  }
   const { w, params: wp } = parseWorkload(req.workload);
   // The workload runs in its own memory cgroup, as on the reference machine (cgroup v1, non-root).
   const memcg = k.memcgCreate(0);
@@ -98,6 +115,7 @@ export function runSim(req: SimRequest): SimResult {
     cpus: req.cpus,
     placement: placement.name,
     seed: req.seed,
+    traced: !!req.traced,
     ops: sim.opsDone,
     usPerOp: round3(endNs / 1000 / ops),
     simulatedUs: round3(endNs / 1000),
@@ -127,6 +145,28 @@ export function runSim(req: SimRequest): SimResult {
     invariantProblems,
     violations: k.violations,
   };
+}
+
+/** Unrelated per-CPU activity: Poisson arrivals of short and long runs, pinned to its CPU. */
+class Background {
+  constructor(
+    private readonly p: SimParams,
+    private readonly rng: Rng,
+  ) {}
+  step(sim: Sim, t: import('./engine.ts').SimTask): void {
+    if (sim.workloadDone) {
+      sim.block(t);
+      return;
+    }
+    if (t.pc === 0) {
+      t.pc = 1;
+      const gapNs = Math.max(1000, Math.round((-Math.log(1 - this.rng.next()) / this.p.backgroundPerMs) * 1e6));
+      sim.sleep(t, gapNs);
+      return;
+    }
+    t.pc = 0;
+    sim.compute(t, this.rng.chance(this.p.backgroundLongShare) ? this.p.backgroundLongNs : this.p.backgroundShortNs);
+  }
 }
 
 /** A per-CPU kworker: runs whatever work the model queued on its CPU, then sleeps. */

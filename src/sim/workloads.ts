@@ -53,12 +53,21 @@ class ProcessChild implements Behaviour {
   ) {}
   step(sim: Sim, t: SimTask): void {
     if (t.pc === 0 && this.exec) {
+      // sched_exec(): balance before the new image starts.
       t.pc = 1;
+      const dest = sim.placement.execCpu(sim, t);
+      if (dest !== t.cpu) {
+        sim.migrate(t, dest);
+        return;
+      }
+    }
+    if (t.pc === 1) {
+      t.pc = 2;
       sim.compute(t, this.execNs);
       return;
     }
-    if (t.pc <= 1) {
-      t.pc = 2;
+    if (t.pc <= 2) {
+      t.pc = 3;
       sim.compute(t, this.runNs);
       return;
     }
