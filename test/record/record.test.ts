@@ -1,0 +1,88 @@
+// End to end: record a fresh trace of a small workload with `kstack record`,
+// check that tracefs was left as it was found, and replay it with --validate.
+// Skipped (saying why) without root or tracefs.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { main } from '../../src/cli/main.ts';
+import { getPreset } from '../../src/config/index.ts';
+import { replayTrace } from '../../src/replay/replay.ts';
+import { TRACEFS_CANDIDATES, tracefsSnapshot } from '../../src/trace/record.ts';
+
+function skipReason(): string | false {
+  if (process.platform !== 'linux') return 'not Linux';
+  if (process.getuid?.() !== 0) return 'needs root for tracefs';
+  if (!existsSync('/sys/kernel/tracing') && !existsSync('/sys/kernel/debug/tracing')) return 'no tracefs mount point';
+  return false;
+}
+
+function mountedTracefs(): string | null {
+  for (const d of TRACEFS_CANDIDATES) if (existsSync(join(d, 'trace_pipe'))) return d;
+  return null;
+}
+
+const skip = skipReason();
+if (skip) process.stderr.write(`record e2e skipped: ${skip}\n`);
+
+describe('kstack record end to end', { skip }, () => {
+  it('records a shell loop, restores tracefs, and the replay validates it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kstack-record-'));
+    const out = join(dir, 'loop.trace.gz');
+    const before = mountedTracefs();
+    const snap = before === null ? null : tracefsSnapshot(before);
+    const ewrite = process.stderr.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    let rc: number;
+    try {
+      rc = await main(['record', '-o', out, '--buffer-kb', '8192', '--', 'sh', '-c', 'for i in $(seq 1 300); do /bin/true; done']);
+    } finally {
+      process.stderr.write = ewrite;
+    }
+    try {
+      assert.equal(rc, 0);
+      assert.equal(mountedTracefs(), before, 'tracefs left mounted as it was found');
+      if (before !== null) assert.deepEqual(tracefsSnapshot(before), snap, 'every tracefs setting restored');
+      const meta = JSON.parse(readFileSync(join(dir, 'loop.meta.json'), 'utf8'));
+      assert.equal(meta.rc, 0);
+      assert.equal(meta.lost_events, 0);
+      const r = await replayTrace(out, { config: getPreset('linux-6.18'), validate: true });
+      assert.ok(r.forks >= 300, `forks ${r.forks}`);
+      assert.equal(r.anomalies.modelErrors, 0);
+      // Hundreds of forks only: one disagreement is 0.3%.
+      assert.ok(r.agreement !== null && r.agreement >= 0.99, `agreement ${r.agreement}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails cleanly on a command that does not exist, and still restores tracefs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kstack-record-'));
+    const before = mountedTracefs();
+    const ewrite = process.stderr.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      const rc = await main(['record', '-o', join(dir, 'x.trace.gz'), '--buffer-kb', '1024', '--', '/nonexistent/cmd']);
+      assert.equal(rc, 0);
+      assert.equal(JSON.parse(readFileSync(join(dir, 'x.meta.json'), 'utf8')).rc, 127);
+      assert.equal(mountedTracefs(), before);
+    } finally {
+      process.stderr.write = ewrite;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('kstack record usage', () => {
+  it('needs -o', async () => {
+    const ewrite = process.stderr.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      assert.equal(await main(['record']), 2);
+    } finally {
+      process.stderr.write = ewrite;
+    }
+  });
+});
+
