@@ -28,14 +28,23 @@ const enum Next {
 }
 
 /** PELT: a running share that halves every 32 ms (y^32 = 1/2 per 1024 µs period). */
-const UTIL_HALF_LIFE_NS = 32_000_000;
+const UTIL_DECAY_PER_NS = Math.LN2 / 32_000_000;
 
-export function updateUtil(t: SimTask, nowNs: number, running: boolean): void {
+/**
+ * The task's PELT-like utilisation now. Run time is only accumulated on the hot
+ * path (utilRunNs); the decay is folded in here, when placement asks, treating
+ * the run time since the last fold as spread over the interval (exact for the
+ * sub-millisecond intervals between a parent's forks).
+ */
+export function taskUtil(t: SimTask, nowNs: number, runningNow: boolean): number {
   const dt = nowNs - t.utilUpdatedNs;
-  if (dt <= 0) return;
-  const decay = 2 ** (-dt / UTIL_HALF_LIFE_NS);
-  t.util = t.util * decay + (running ? 1 - decay : 0);
+  if (dt <= 0) return t.util;
+  const ran = t.utilRunNs + (runningNow ? nowNs - t.runStartNs : 0);
+  const decay = Math.exp(-dt * UTIL_DECAY_PER_NS);
+  t.util = t.util * decay + Math.min(1, ran / dt) * (1 - decay);
   t.utilUpdatedNs = nowNs;
+  t.utilRunNs = runningNow ? -(nowNs - t.runStartNs) : 0;
+  return t.util;
 }
 
 export interface Behaviour {
@@ -54,7 +63,7 @@ export class SimTask {
   pc = 0;
   i = 0;
   /** Children not yet exited (bounded by what is alive, not by the run's length). */
-  liveChildren = new Set<SimTask>();
+  readonly liveChildren: Set<SimTask> | null;
   /** Children of this task that have exited (joinable / reapable). */
   exitedChildren = 0;
   exited = false;
@@ -68,9 +77,11 @@ export class SimTask {
   kworker = false;
   /** Affinity: -1 = any CPU, else the only CPU allowed (taskset, per-CPU kthreads). */
   pinnedCpu = -1;
-  /** PELT-like running share with a 32 ms half-life (the kernel's y^32 = 1/2). */
+  /** PELT-like running share with a 32 ms half-life (the kernel's y^32 = 1/2); see taskUtil(). */
   util = 0;
   utilUpdatedNs = 0;
+  /** Run time accumulated since utilUpdatedNs. */
+  utilRunNs = 0;
   /** When it last ran (task_hot(): recently-run tasks are not pulled by newidle balance). */
   lastRanNs = Number.NEGATIVE_INFINITY;
   /** Queued on a remote idle CPU's wake list (ttwu_queue_wakelist) until its IPI lands: not pullable. */
@@ -82,7 +93,11 @@ export class SimTask {
     readonly behaviour: Behaviour,
     readonly parent: SimTask | null,
     readonly thread: boolean,
-  ) {}
+    /** Only workloads that look at a parent's children (stack readers) keep the set. */
+    trackChildren = false,
+  ) {
+    this.liveChildren = trackChildren ? new Set() : null;
+  }
 }
 
 const enum Ev {
@@ -195,9 +210,9 @@ export class Sim {
   // ------------------------------------------------------------ setup
 
   /** A task that exists at the start (a workload's main thread), runnable on `cpu`. */
-  spawn(pid: number, comm: string, behaviour: Behaviour, cpu: number, opts: { kworker?: boolean; kthread?: boolean } = {}): SimTask {
+  spawn(pid: number, comm: string, behaviour: Behaviour, cpu: number, opts: { kworker?: boolean; kthread?: boolean; trackChildren?: boolean } = {}): SimTask {
     this.k.adoptTask(this.now, pid, comm, cpu, { kthread: opts.kworker || opts.kthread });
-    const t = new SimTask(pid, comm, behaviour, null, false);
+    const t = new SimTask(pid, comm, behaviour, null, false, opts.trackChildren);
     t.cpu = cpu;
     t.kworker = !!opts.kworker;
     this.tasks.set(pid, t);
@@ -269,7 +284,7 @@ export class Sim {
     this.advance(s0);
     if (pid < 0) return null;
     const child = new SimTask(pid, opts.comm ?? parent.comm, behaviour, parent, opts.thread);
-    parent.liveChildren.add(child);
+    parent.liveChildren?.add(child);
     this.tasks.set(pid, child);
     const target = this.placement.forkCpu(this, parent, child);
     const s1 = this.k.spentNs;
@@ -499,7 +514,7 @@ export class Sim {
     // Preempt a task that used its slice while others wait (R+).
     const cur = c.curr;
     if (cur && c.rq.length > c.rqHead && this.now - cur.runStartNs >= this.params.sliceNs) {
-      updateUtil(cur, this.now, true);
+      cur.utilRunNs += this.now - cur.runStartNs;
       cur.lastRanNs = this.now;
       cur.gen++;
       cur.state = TState.Runnable;
@@ -550,7 +565,6 @@ export class Sim {
       c.busySinceNs = this.now;
     }
     c.curr = next;
-    updateUtil(next, this.now, false);
     next.state = TState.Running;
     next.cpu = cpu;
     next.runStartNs = this.now;
@@ -593,7 +607,7 @@ export class Sim {
       t.behaviour.step(this, t);
       c.lastBusyNs = this.now;
       if ((t.next as Next) !== Next.Compute) {
-        updateUtil(t, this.now, true);
+        t.utilRunNs += this.now - t.runStartNs;
         t.lastRanNs = this.now;
       }
       switch (t.next as Next) {
@@ -641,7 +655,7 @@ export class Sim {
     t.exited = true;
     if (parent) {
       parent.exitedChildren++;
-      parent.liveChildren.delete(t);
+      parent.liveChildren?.delete(t);
     }
     const s0 = this.k.spentNs;
     this.k.doExit(cpu, this.now, t.pid, !t.thread);

@@ -19,7 +19,7 @@
 // light parent's child local although another CPU is idle is not settled
 // (docs/placement.md §5).
 import type { Sim, SimTask } from './engine.ts';
-import { updateUtil } from './engine.ts';
+import { taskUtil } from './engine.ts';
 
 export interface Placement {
   readonly name: string;
@@ -57,8 +57,7 @@ export class DefaultPlacement implements Placement {
     const c = parent.cpu;
     const o = this.otherCpu(sim, c);
     if (o < 0) return c; // F0
-    updateUtil(parent, sim.now, true);
-    const u = parent.util;
+    const u = taskUtil(parent, sim.now, true);
     const loadC = sim.cpus[c].nrRunning;
     // A wakee still in its idle-exit latency is already queued: the CPU counts as loaded.
     const loadO = sim.cpus[o].nrRunning;

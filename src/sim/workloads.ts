@@ -458,8 +458,8 @@ export const WORKLOADS: Record<string, WorkloadSpec> = {
     op: 'one churn thread created and joined',
     setup(ctx, p) {
       const c = ctx.costs;
-      const main = ctx.sim.spawn(MAIN_PID, 'churn', new Creator(p.k, ctx.ops, true, () => new ThreadNop(c.threadRunNs * 4), c.futexWaitNs), ctx.startCpu);
-      const targets = (): Iterable<SimTask> => main.liveChildren;
+      const main = ctx.sim.spawn(MAIN_PID, 'churn', new Creator(p.k, ctx.ops, true, () => new ThreadNop(c.threadRunNs * 4), c.futexWaitNs), ctx.startCpu, { trackChildren: true });
+      const targets = (): Iterable<SimTask> => main.liveChildren ?? [];
       for (let r = 0; r < p.readers; r++) {
         const kinds: ReaderKind[] = ['stack-trace', 'wchan', 'syscall'];
         ctx.sim.spawn(MAIN_PID + 1 + r, `reader${r}`, new StackReaderTask(kinds, 1_500, 3_000, ctx.rng, targets), (ctx.startCpu + 1 + r) % ctx.sim.cpus.length);
