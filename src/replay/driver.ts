@@ -21,11 +21,11 @@ import {
   parseSchedProcessExit,
   parseSchedProcessFork,
   parseSchedProcessFree,
-  parseSchedSwitch,
   parseSchedWakeup,
   parseTaskNewtask,
 } from '../trace/events.ts';
 import type { LostEvents, TraceRecord } from '../trace/types.ts';
+import { parseSwitchFast } from './fastparse.ts';
 
 export type Outcome = 'hit' | 'miss';
 
@@ -190,7 +190,7 @@ export class ReplayDriver {
   // ------------------------------------------------------------------ events
 
   private onSwitch(r: TraceRecord): void {
-    const s = parseSchedSwitch(r.payload);
+    const s = parseSwitchFast(r.payload);
     if (s === null) {
       this.anomalies.unparsed++;
       return;

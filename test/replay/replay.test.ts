@@ -96,3 +96,19 @@ describe('kstack replay CLI', () => {
     }
   });
 });
+
+describe('parseSwitchFast', () => {
+  it('agrees with parseSchedSwitch on every sched_switch of a public trace and on odd comms', async () => {
+    const { parseSwitchFast } = await import('../../src/replay/fastparse.ts');
+    const { parseSchedSwitch } = await import('../../src/trace/events.ts');
+    const text = gunzipSync(readFileSync('examples/traces/perf-messaging-thread.trace.gz')).toString('utf8');
+    const payloads: string[] = [];
+    readTraceText(text, { onRecord: (r) => r.event === 'sched_switch' && payloads.push(r.payload) });
+    payloads.push(
+      'prev_comm=a next_pid=3 prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=b ==> next_comm=c next_pid=2 next_prio=120',
+      'prev_comm=x prev_pid=1 prev_prio=120 prev_state=R+ ==> next_comm=y next_pid=2 next_prio=120',
+      'a:1 [120] S ==> b:2 [120]',
+    );
+    for (const p of payloads) assert.deepEqual(parseSwitchFast(p), parseSchedSwitch(p), p);
+  });
+});
