@@ -324,9 +324,9 @@ export class Kernel {
     rcuGpKthread(this);
   }
 
-  /** Trace replay: callbacks queued up to `upToNs` have had their grace period. */
-  rcuGpCompletedUpTo(upToNs: number): void {
-    rcuGpCompletedUpTo(this, upToNs);
+  /** Trace replay: `cpu`'s callbacks queued up to `upToNs` are proven ready (e.g. a later one ran there). */
+  rcuGpCompletedUpTo(cpu: number, upToNs: number): void {
+    rcuGpCompletedUpTo(this, cpu, upToNs);
   }
 
   /** RCU_SOFTIRQ on `cpu`: invoke its ready callbacks. Returns how many ran. */

@@ -69,8 +69,8 @@ export class RcuState {
   readersInside = 0;
   /** Callbacks queued but not yet invoked (all CPUs). */
   pending = 0;
-  /** Grace periods a trace proved complete for callbacks queued up to this time. */
-  provenReadyNs = -1;
+  /** Per CPU: a trace proved that this CPU's callbacks queued up to this time are ready. */
+  provenReadyNs: number[] = [];
   /** Invoked callbacks for reuse: call_rcu is on every task's exit path. */
   readonly cbPool: RcuCallback[] = [];
 }
@@ -139,9 +139,15 @@ export function rcuTick(k: Kernel, cpu: number, idleOrUser: boolean): void {
   rcuCore(k, cpu);
 }
 
-/** A trace proved that callbacks queued up to `tsNs` have had their grace period. */
-export function rcuGpCompletedUpTo(k: Kernel, tsNs: number): void {
-  if (tsNs > k.rcu.provenReadyNs) k.rcu.provenReadyNs = tsNs;
+/**
+ * A trace proved that `cpu`'s callbacks queued up to `tsNs` are ready. The
+ * proof is per CPU: a CPU invokes callbacks only once it has itself noticed the
+ * end of their grace period (rcu_advance_cbs() in note_gp_changes()), which a
+ * callback seen running on another CPU does not show.
+ */
+export function rcuGpCompletedUpTo(k: Kernel, cpu: number, tsNs: number): void {
+  const p = k.rcu.provenReadyNs;
+  if (!(tsNs <= p[cpu])) p[cpu] = tsNs;
 }
 
 /** rcu_core() → rcu_do_batch(): invoke this CPU's ready callbacks in FIFO order. */
@@ -151,9 +157,10 @@ export function rcuCore(k: Kernel, cpu: number): number {
   const saved = k.ctx;
   k.ctx = 'softirq';
   let n = 0;
+  const proven = k.rcu.provenReadyNs[cpu] ?? -1;
   while (r.head < r.cbs.length) {
     const cb = r.cbs[r.head];
-    if (cb.gpNeeded > k.rcu.gpCompleted && cb.queuedNs > k.rcu.provenReadyNs) break;
+    if (cb.gpNeeded > k.rcu.gpCompleted && cb.queuedNs > proven) break;
     r.head++;
     k.rcu.pending--;
     n++;

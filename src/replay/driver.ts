@@ -370,7 +370,7 @@ export class ReplayDriver {
    */
   private rcuCore(cpu: number, tsNs: number): void {
     for (const k of this.kernels) {
-      setCpuProof(k, this.rcuProvenNs[cpu]);
+      k.rcuGpCompletedUpTo(cpu, this.rcuProvenNs[cpu]);
       k.rcuCore(cpu, tsNs);
       if (k.workPending(cpu)) k.runWork(cpu, tsNs);
     }
@@ -456,16 +456,6 @@ export class ReplayDriver {
       this.anomalies.modelErrorExamples.push(`line ${r.lineNo} (${r.event}): ${msg}`);
     }
   }
-}
-
-/**
- * WORKAROUND until the model takes a per-CPU proof (wanted:
- * `Kernel.rcuGpCompletedUpTo(upToNs, cpu)`): rcuGpCompletedUpTo() only raises
- * one global bound, so the bound of the CPU about to run rcuCore() is written
- * directly. rcuCore() is the only reader of provenReadyNs.
- */
-function setCpuProof(k: Kernel, provenNs: number): void {
-  k.rcu.provenReadyNs = provenNs;
 }
 
 /** sched_switch prev_state → the model's PrevState (dead states are the model's own business). */
