@@ -5,12 +5,14 @@ import { isMutation, MUTATIONS, type Mutation } from '../kernel/mutations.ts';
 import { formatTable, pct } from '../report/table.ts';
 import { type SimResult, runSim } from '../sim/run.ts';
 import { WORKLOADS } from '../sim/workloads.ts';
+import { TeeTracer, type Tracer } from '../kernel/events.ts';
 import { FtraceTextTracer } from '../trace/ftrace-writer.ts';
+import { PerfettoTracer, writePerfetto } from '../trace/perfetto.ts';
 import { EXIT_FINDINGS, EXIT_OK, intOption, listOption, parse, UsageError } from './args.ts';
 import { writeAtomic } from './io.ts';
 
 export const help = `usage: kstack sim --workload W [--config C1,C2,...] [--cpus N] [--placement P] [--ops N]
-                 [--seed S] [--set K=V[,V...]]... [--kconfig FILE] [--mutate M] [--events FILE] [--traced] [--json]
+                 [--seed S] [--set K=V[,V...]]... [--kconfig FILE] [--mutate M] [--events FILE] [--perfetto FILE] [--traced] [--json]
 
 Simulates a synthetic workload on the kernel model under each config.
 
@@ -25,6 +27,9 @@ Simulates a synthetic workload on the kernel model under each config.
   --kconfig FILE   read VMAP_STACK, THREAD_INFO_IN_TASK, KASAN, MEMCG from a kernel .config (plain or .gz)
   --mutate M       run with a known bug: ${Object.keys(MUTATIONS).join(', ')}
   --events FILE    write the model's events as ftrace text (one config only)
+  --perfetto FILE  write a Chrome JSON trace for ui.perfetto.dev / chrome://tracing: a track
+                   per CPU with task runs and stack events, counters for each CPU's cache,
+                   RCU-pending stacks, stack memory and vmap_lazy_nr; one process per config
   --traced         model a run recorded with tracing on: every recorded tracepoint costs
                    tracepointNs (1.5 µs on the reference VM), as in the public traces
   --json           machine-readable output (schema in README)
@@ -46,6 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     kconfig: { type: 'string' },
     mutate: { type: 'string', multiple: true },
     events: { type: 'string' },
+    perfetto: { type: 'string' },
     traced: { type: 'boolean' },
     json: { type: 'boolean' },
   });
@@ -61,12 +67,26 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (values.events && configs.length > 1) throw new UsageError('--events writes one run: give one config');
   const results: SimResult[] = [];
+  const perfettoRuns: PerfettoTracer[] = [];
+  const placement = values.placement ?? 'default';
   for (const config of configs) {
-    const tracer = values.events ? new FtraceTextTracer(cpus) : undefined;
-    const r = runSim({ config, workload: values.workload, cpus, placement: values.placement ?? 'default', ops, seed, tracer, mutations, traced: values.traced });
-    if (tracer && values.events) await writeAtomic(values.events, tracer.text());
+    const sinks: Tracer[] = [];
+    const text = values.events ? new FtraceTextTracer(cpus) : null;
+    if (text) sinks.push(text);
+    const pf = values.perfetto
+      ? new PerfettoTracer({ label: `${config.name} · ${values.workload}`, cpuCount: cpus, params: { workload: values.workload, placement, ops, seed } })
+      : null;
+    if (pf) sinks.push(pf);
+    const tracer = sinks.length === 0 ? undefined : sinks.length === 1 ? sinks[0] : new TeeTracer(sinks);
+    const r = runSim({ config, workload: values.workload, cpus, placement, ops, seed, tracer, mutations, traced: values.traced });
+    if (text && values.events) await writeAtomic(values.events, text.text());
+    if (pf) {
+      pf.finish({ peakStackKiB: r.peakStackKiB });
+      perfettoRuns.push(pf);
+    }
     results.push(r);
   }
+  if (values.perfetto) await writePerfetto(values.perfetto, perfettoRuns);
   if (values.json) process.stdout.write(`${JSON.stringify({ runs: results }, null, 2)}\n`);
   else process.stdout.write(simTable(results));
   return results.some((r) => r.violations.length > 0 || r.invariantProblems.length > 0) ? EXIT_FINDINGS : EXIT_OK;
