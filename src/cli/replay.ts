@@ -1,12 +1,17 @@
 // `kstack replay FILE...`: drive the model from real traces; --validate scores
 // every fork's predicted cache hit/miss against the trace's own vmalloc events;
 // several configs (--config a,b / --set K=V1,V2) give a what-if table.
+import { basename } from 'node:path';
+import { TeeTracer, type Tracer } from '../kernel/events.ts';
+import { FtraceTextTracer } from '../trace/ftrace-writer.ts';
+import { PerfettoTracer, writePerfetto } from '../trace/perfetto.ts';
+import { writeAtomic } from './io.ts';
 import { ConfigError, type KernelConfig, type KnobSetting, parseSet, resolveConfigs } from '../config/index.ts';
 import { type ReplayResult, replayTrace } from '../replay/replay.ts';
 import { EXIT_FINDINGS, EXIT_OK, listOption, parse, UsageError } from './args.ts';
 
 export const help = `usage: kstack replay FILE... [--config C[,C2...]] [--set K=V[,V2...]] [--validate]
-                     [--min-agreement X] [--cpus N] [--disagreements N] [--json]
+                     [--min-agreement X] [--cpus N] [--disagreements N] [--events FILE] [--perfetto FILE] [--json]
 
 Replays ftrace text (trace_pipe / trace, trace-cmd report, perf script; .gz ok;
 '-' for stdin) through the kernel model, predicting each fork's stack-cache
@@ -21,6 +26,8 @@ hit or miss. The prediction never reads the vmalloc:* events.
   --set K=V,...        knob overrides; comma lists sweep (e.g. NR_CACHED_STACKS=1,2,4,8)
   --cpus N             CPU count (default: NAME.meta.json nr_cpus, else the trace)
   --disagreements N    how many disagreements to list (default 10)
+  --events FILE        write the model's events during the replay as ftrace text
+  --perfetto FILE      write a Chrome JSON trace (Perfetto UI) of the replay; one process per config
   --json               machine-readable output (an array for several files or configs)
 
 exit: 0 ok, 1 agreement below --min-agreement, 2 bad usage or input
@@ -36,6 +43,8 @@ export async function run(argv: string[]): Promise<number> {
       'min-agreement': { type: 'string' },
       cpus: { type: 'string' },
       disagreements: { type: 'string' },
+      events: { type: 'string' },
+      perfetto: { type: 'string' },
       json: { type: 'boolean' },
     },
     true,
@@ -50,12 +59,30 @@ export async function run(argv: string[]): Promise<number> {
   const maxDis = values.disagreements === undefined ? 10 : positiveInt(values.disagreements, '--disagreements', 10000);
   const validate = !!values.validate;
 
+  if ((values.events || values.perfetto) && positionals.length > 1) throw new UsageError('--events/--perfetto write one trace\'s replay: give one FILE');
+  if (values.events && configs.length > 1) throw new UsageError('--events writes one replay: give one config');
   const results: ReplayResult[] = [];
+  const perfettoRuns: PerfettoTracer[] = [];
   for (const file of positionals) {
     for (const config of configs) {
-      results.push(await replayTrace(file, { config, validate, cpus, maxDisagreements: maxDis }));
+      let text: FtraceTextTracer | null = null;
+      let pf: PerfettoTracer | null = null;
+      const makeTracer = (n: number): Tracer | undefined => {
+        const sinks: Tracer[] = [];
+        if (values.events) sinks.push((text = new FtraceTextTracer(n)));
+        if (values.perfetto) sinks.push((pf = new PerfettoTracer({ label: `${config.name} · ${basename(file)}`, cpuCount: n, params: { trace: basename(file) } })));
+        return sinks.length === 0 ? undefined : sinks.length === 1 ? sinks[0] : new TeeTracer(sinks);
+      };
+      const r = await replayTrace(file, { config, validate, cpus, maxDisagreements: maxDis, makeTracer });
+      results.push(r);
+      if (text && values.events) await writeAtomic(values.events, (text as FtraceTextTracer).text());
+      if (pf) {
+        (pf as PerfettoTracer).finish();
+        perfettoRuns.push(pf);
+      }
     }
   }
+  if (values.perfetto) await writePerfetto(values.perfetto, perfettoRuns);
   if (values.json) {
     const out = results.map(toJson);
     process.stdout.write(`${JSON.stringify(out.length === 1 ? out[0] : out, null, 2)}\n`);

@@ -10,6 +10,7 @@
 // runs on the CPU that queued it), so variant i covers "CPU c started with i
 // stacks" for every c at once. A fork is scored when all variants agree; once
 // every cache and RCU list agrees the extra variants are dropped.
+import type { Tracer } from '../kernel/events.ts';
 import type { KernelConfig } from '../config/knobs.ts';
 import { defaultCosts, type CostTable } from '../cost/table.ts';
 import { Kernel, ModelUsageError, type PrevState, TASK_DEAD } from '../kernel/kernel.ts';
@@ -67,6 +68,8 @@ export interface DriverOptions {
   /** Consider every starting fill (validation) or only a full cache (what-if). */
   allFills: boolean;
   onFork(p: ForkPrediction): void;
+  /** Receives the primary model's events (ftrace text, Perfetto); the other fills stay silent. */
+  tracer?: Tracer;
 }
 
 const SYNTHETIC_PID_BASE = 1 << 30;
@@ -120,8 +123,8 @@ export class ReplayDriver {
     this.fills = [];
     if (opts.allFills) for (let f = this.nrCached; f >= 0; f--) this.fills.push(f);
     else this.fills.push(this.nrCached);
-    this.kernels = this.fills.map((fill) => {
-      const k = new Kernel({ config: opts.config, costs, cpuCount: opts.cpuCount });
+    this.kernels = this.fills.map((fill, i) => {
+      const k = new Kernel({ config: opts.config, costs, cpuCount: opts.cpuCount, tracer: i === 0 ? opts.tracer : undefined });
       for (let c = 0; c < opts.cpuCount; c++) if (fill > 0) k.seedCache(c, 0, fill);
       return k;
     });

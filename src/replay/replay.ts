@@ -3,6 +3,7 @@
 // scorer (the answer key) as a separate listener; the validator joins the two
 // per fork. Memory is bounded by live tasks and the small context rings, not by
 // the length of the trace.
+import type { Tracer } from '../kernel/events.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import type { KernelConfig } from '../config/knobs.ts';
 import { readTrace } from '../trace/reader.ts';
@@ -89,6 +90,8 @@ export interface ReplayOptions {
   maxDisagreements?: number;
   /** Lines of context kept before and after a disagreement. */
   contextLines?: number;
+  /** Built once the CPU count is known; receives the primary model's events. */
+  makeTracer?: (cpuCount: number) => Tracer | undefined;
 }
 
 const DISAGREEMENTS_DEFAULT = 20;
@@ -116,6 +119,7 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
       cpuCount,
       allFills: opts.allFills ?? opts.validate,
       onFork: (p) => v.predicted(p),
+      tracer: opts.makeTracer?.(cpuCount),
     });
   const feed = (r: TraceRecord, d: ReplayDriver): void => {
     if (scorer !== null) v.remember(r);
