@@ -14,7 +14,8 @@ import { EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING, TASK_DEAD, type TaskStruct } from '
 export function doExit(k: Kernel, cpu: number, tsk: TaskStruct, groupDead: boolean): void {
   k.spend(k.costs.exitBaseNs);
   tsk.flags |= PF_EXITING;
-  k.trace(cpu, 'sched_process_exit', { comm: tsk.comm, pid: tsk.pid, prio: 120, group_dead: groupDead });
+  if (k.tracing) k.trace(cpu, 'sched_process_exit', { comm: tsk.comm, pid: tsk.pid, prio: 120, group_dead: groupDead });
+  else k.note(cpu, 'sched_process_exit', 0);
   exitNotify(k, cpu, tsk);
   if (k.cfg.STACK_ACCOUNT === 'exit') exitTaskStackAccount(k, tsk);
   tsk.state = TASK_DEAD; // do_task_dead(): set_special_state(TASK_DEAD)
@@ -60,7 +61,8 @@ export function putTaskStructRcuUser(k: Kernel, cpu: number, tsk: TaskStruct): v
 
 /** delayed_put_task_struct(): the RCU callback; trace_sched_process_free(), then put_task_struct(). */
 export function delayedPutTaskStruct(k: Kernel, cpu: number, tsk: TaskStruct): void {
-  k.trace(cpu, 'sched_process_free', { comm: tsk.comm, pid: tsk.pid, prio: 120 });
+  if (k.tracing) k.trace(cpu, 'sched_process_free', { comm: tsk.comm, pid: tsk.pid, prio: 120 });
+  else k.note(cpu, 'sched_process_free', 0);
   putTaskStruct(k, cpu, tsk);
 }
 

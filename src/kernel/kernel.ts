@@ -579,6 +579,23 @@ export class Kernel {
     this.spentNs += ns;
   }
 
+  /**
+   * An event nobody listens to: still kept in the history ring that violations
+   * report, and still paid for when the run models tracing being on.
+   */
+  note(cpu: number, name: KernelEventName, stackId: number): void {
+    if (this.silenced) return;
+    if (this.tracepointNs > 0 && RECORDED_TRACEPOINTS.has(name)) this.spentNs += this.tracepointNs;
+    const h = this.histHead;
+    this.histTs[h] = this.nowNs;
+    this.histCpu[h] = cpu;
+    this.histPid[h] = cpu >= 0 ? this.cpus[cpu].curr.pid : -1;
+    this.histStack[h] = stackId;
+    this.histName[h] = name;
+    this.histHead = (h + 1) % HISTORY;
+    if (this.histLen < HISTORY) this.histLen++;
+  }
+
   /** A tracepoint whose event is only built when someone listens still costs its time when traced. */
   untracedTracepoint(): void {
     this.spentNs += this.tracepointNs;
@@ -594,17 +611,14 @@ export class Kernel {
     this.stats.stackFreeNs += ns;
   }
 
+  /** Whether anyone listens to events; hot paths build an event's fields only when true. */
+  get tracing(): boolean {
+    return this.tracer.enabled;
+  }
+
   trace(cpu: number, name: KernelEventName, args: Record<string, number | string | boolean>): void {
     if (this.silenced) return;
-    if (this.tracepointNs > 0 && RECORDED_TRACEPOINTS.has(name)) this.spentNs += this.tracepointNs;
-    const h = this.histHead;
-    this.histTs[h] = this.nowNs;
-    this.histCpu[h] = cpu;
-    this.histPid[h] = cpu >= 0 ? this.cpus[cpu].curr.pid : -1;
-    this.histStack[h] = typeof args.stack === 'number' ? args.stack : 0;
-    this.histName[h] = name;
-    this.histHead = (h + 1) % HISTORY;
-    if (this.histLen < HISTORY) this.histLen++;
+    this.note(cpu, name, typeof args.stack === 'number' ? args.stack : 0);
     if (!this.tracer.enabled) return;
     const cur = cpu >= 0 ? this.cpus[cpu].curr : this.cpus[0].idle;
     this.tracer.emit({ tsNs: this.nowNs, cpu, pid: cur.pid, comm: cur.comm, ctx: this.ctx, name, args });

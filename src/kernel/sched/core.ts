@@ -24,14 +24,16 @@ export function wakeUpNewTask(k: Kernel, cpu: number, p: TaskStruct, targetCpu: 
   p.state = TASK_RUNNING;
   p.cpu = targetCpu;
   if (p.stack && p.stack.state === StackState.Allocated) p.stack.state = StackState.InUse;
-  k.trace(cpu, 'sched_wakeup_new', { comm: p.comm, pid: p.pid, prio: 120, target_cpu: targetCpu });
+  if (k.tracing) k.trace(cpu, 'sched_wakeup_new', { comm: p.comm, pid: p.pid, prio: 120, target_cpu: targetCpu });
+  else k.note(cpu, 'sched_wakeup_new', 0);
 }
 
 /** try_to_wake_up(): runnable again, possibly on another CPU. */
 export function tryToWakeUp(k: Kernel, cpu: number, p: TaskStruct, targetCpu: number): void {
   if (p.cpu !== targetCpu) setTaskCpu(k, cpu, p, targetCpu);
   p.state = TASK_RUNNING;
-  k.trace(cpu, 'sched_wakeup', { comm: p.comm, pid: p.pid, prio: 120, target_cpu: targetCpu });
+  if (k.tracing) k.trace(cpu, 'sched_wakeup', { comm: p.comm, pid: p.pid, prio: 120, target_cpu: targetCpu });
+  else k.note(cpu, 'sched_wakeup', 0);
 }
 
 /** set_task_cpu(): migration, with its tracepoint. */
@@ -50,15 +52,17 @@ export function contextSwitch(k: Kernel, cpu: number, prev: TaskStruct, next: Ta
   const pc = k.cpus[cpu];
   const dead = prev.state === TASK_DEAD;
   if (!dead && prev.pid !== 0) prev.state = prevStateValue(prevState);
-  k.trace(cpu, 'sched_switch', {
-    prev_comm: prev.comm,
-    prev_pid: prev.pid,
-    prev_prio: 120,
-    prev_state: dead ? deadStateLetter(prev) : prevState,
-    next_comm: next.comm,
-    next_pid: next.pid,
-    next_prio: 120,
-  });
+  if (k.tracing) {
+    k.trace(cpu, 'sched_switch', {
+      prev_comm: prev.comm,
+      prev_pid: prev.pid,
+      prev_prio: 120,
+      prev_state: dead ? deadStateLetter(prev) : prevState,
+      next_comm: next.comm,
+      next_pid: next.pid,
+      next_prio: 120,
+    });
+  } else k.note(cpu, 'sched_switch', 0);
   prev.onCpu = false;
   next.onCpu = true;
   if (next.pid !== 0) next.cpu = cpu;
