@@ -73,6 +73,8 @@ export interface DriverOptions {
 }
 
 const SYNTHETIC_PID_BASE = 1 << 30;
+/** Bound on unsettled cross-CPU proofs kept (they settle within a few grace periods). */
+const PENDING_PROOFS_MAX = 4096;
 const MODEL_ERROR_EXAMPLES_MAX = 10;
 const KTHREADD_PID = 2;
 
@@ -102,6 +104,10 @@ export class ReplayDriver {
   private readonly finalSwitchNs = new Map<number, number>();
   /** Per CPU: callbacks queued there up to this time are proven ready (by a free on that CPU). */
   private readonly rcuProvenNs: Float64Array;
+  /** Cross-CPU grace-period proofs not yet trusted for other CPUs, oldest first. */
+  private readonly pendingProofs: { ranNs: number; queuedNs: number }[] = [];
+  /** Callbacks queued up to this time are ready on every CPU. */
+  private settledProofNs = -1;
   /** Tasks between sched_process_exit and their final switch → group_dead. */
   private readonly exiting = new Map<number, boolean>();
   /** Children announced by task_newtask whose sched_process_fork is still to come. */
@@ -168,7 +174,7 @@ export class ReplayDriver {
           this.onMigrate(r);
           return;
         case 'rcu_utilization':
-          // RCU core runs are not proof of anything by themselves; see rcuCore().
+          if (r.payload.startsWith('Start RCU core')) this.onRcuCoreStart(r);
           return;
         case 'kmem_cache_alloc':
           this.onKmemCacheAlloc(r);
@@ -339,6 +345,7 @@ export class ReplayDriver {
     if (finalNs !== undefined) {
       this.finalSwitchNs.delete(f.pid);
       if (finalNs > this.rcuProvenNs[r.cpu]) this.rcuProvenNs[r.cpu] = finalNs;
+      this.globalProof(r.tsNs, finalNs);
     }
     const t = this.primary.task(f.pid);
     if (t !== undefined && t.state === TASK_DEAD && !t.released) {
@@ -371,6 +378,32 @@ export class ReplayDriver {
    * seen on another CPU does not show. Proving them from another CPU's frees
    * retried stacks milliseconds early on the pthread-loop trace.
    */
+  /**
+   * A callback queued at `queuedNs` ran at `ranNs`, on some CPU: a grace period
+   * that started after `queuedNs` has ended. Another CPU may have given its own
+   * earlier callbacks a later grace period (it tags them with the GP after the
+   * one it knows of), so such a proof is trusted for other CPUs only once a
+   * further proof shows a grace period that started after `ranNs` has ended too:
+   * by then every CPU's callbacks queued before `queuedNs` are ready.
+   */
+  private globalProof(ranNs: number, queuedNs: number): void {
+    while (this.pendingProofs.length > 0 && this.pendingProofs[0].ranNs <= queuedNs) {
+      const p = this.pendingProofs.shift()!;
+      if (p.queuedNs > this.settledProofNs) this.settledProofNs = p.queuedNs;
+    }
+    const last = this.pendingProofs[this.pendingProofs.length - 1];
+    if (!last || queuedNs > last.queuedNs) this.pendingProofs.push({ ranNs, queuedNs });
+    if (this.pendingProofs.length > PENDING_PROOFS_MAX) this.pendingProofs.shift();
+  }
+
+  /** RCU_SOFTIRQ on this CPU: it runs whatever a settled proof shows ready (zombies reaped elsewhere). */
+  private onRcuCoreStart(r: TraceRecord): void {
+    if (this.settledProofNs > this.rcuProvenNs[r.cpu]) {
+      this.rcuProvenNs[r.cpu] = this.settledProofNs;
+      this.rcuCore(r.cpu, r.tsNs);
+    }
+  }
+
   private rcuCore(cpu: number, tsNs: number): void {
     for (const k of this.kernels) {
       k.rcuGpCompletedUpTo(cpu, this.rcuProvenNs[cpu]);
