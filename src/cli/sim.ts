@@ -1,5 +1,4 @@
 // kstack sim: one workload under one or more configs, a row per config.
-import { createWriteStream } from 'node:fs';
 import { parseSet, resolveConfigs } from '../config/index.ts';
 import { isMutation, MUTATIONS, type Mutation } from '../kernel/mutations.ts';
 import { formatTable, pct } from '../report/table.ts';

@@ -15,7 +15,7 @@
 import type { Kernel } from './kernel.ts';
 import type { KStack, TaskStruct } from './task.ts';
 
-export const enum RcuCbKind {
+export enum RcuCbKind {
   /** thread_stack_free_rcu (kernel/fork.c, ≥5.18) */
   ThreadStackFreeRcu = 1,
   /** delayed_put_task_struct (kernel/exit.c) */

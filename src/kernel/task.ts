@@ -19,7 +19,7 @@ export const PF_EXITING = 0x00000004;
 export const PF_KTHREAD = 0x00200000;
 
 /** Where a stack is in its life (one state at a time; the shadow map checks accesses against it). */
-export const enum StackState {
+export enum StackState {
   /** Bound to a task in dup_task_struct, task not yet woken. */
   Allocated = 1,
   /** Owned by a live (or dying, not yet switched out) task. */

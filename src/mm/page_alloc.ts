@@ -12,7 +12,7 @@ export const MAX_ORDER = 11; // orders 0..10, as MAX_ORDER (later MAX_PAGE_ORDER
 const NONE = -1;
 
 /** What a page frame is used for; conservation is checked over these. */
-export const enum PageUse {
+export enum PageUse {
   Free = 0,
   /** Held on a per-CPU list: free to the allocator, not to the buddy. */
   Pcp = 1,

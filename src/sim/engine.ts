@@ -11,14 +11,14 @@ import type { Placement } from './placement.ts';
 import { EventQueue } from './queue.ts';
 import type { Rng } from './rng.ts';
 
-export const enum TState {
+export enum TState {
   Runnable = 0,
   Running = 1,
   Blocked = 2,
   Dead = 3,
 }
 
-const enum Next {
+enum Next {
   None = 0,
   Compute = 1,
   Block = 2,
@@ -100,7 +100,7 @@ export class SimTask {
   }
 }
 
-const enum Ev {
+enum Ev {
   SegEnd = 0,
   WakeIpi = 1,
   Tick = 2,
@@ -597,54 +597,51 @@ export class Sim {
     return null;
   }
 
-  /** Run the current task's behaviour until it computes, blocks or exits. */
+  /** Run the current task's behaviour until it computes, blocks, yields, migrates or exits. */
   private dispatch(cpu: number): void {
     const c = this.cpus[cpu];
-    for (let guard = 0; guard < 1_000_000; guard++) {
-      const t = c.curr;
-      if (!t) return;
-      t.next = Next.None;
-      t.behaviour.step(this, t);
-      c.lastBusyNs = this.now;
-      if ((t.next as Next) !== Next.Compute) {
-        t.utilRunNs += this.now - t.runStartNs;
-        t.lastRanNs = this.now;
-      }
-      switch (t.next as Next) {
-        case Next.Compute:
-          t.gen++;
-          this.push(this.now + t.nextNs, 1, this.ev(Ev.SegEnd, cpu, t, t.gen));
-          return;
-        case Next.Block:
-          t.state = TState.Blocked;
-          c.curr = null;
-          this.switchTo(cpu, 'S');
-          return;
-        case Next.Yield:
-          t.state = TState.Runnable;
-          c.curr = null;
-          c.enqueue(t);
-          this.switchTo(cpu, 'R');
-          return;
-        case Next.Exit:
-          this.doExit(cpu, t);
-          return;
-        case Next.Migrate: {
-          const dest = t.nextNs;
-          t.state = TState.Runnable;
-          c.curr = null;
-          const s0 = this.k.spentNs;
-          this.k.migrateTask(cpu, this.now, t.pid, dest);
-          this.advance(s0);
-          this.switchTo(cpu, 'R+');
-          this.makeRunnable(t, dest, cpu);
-          return;
-        }
-        default:
-          throw new Error(`behaviour of pid ${t.pid} returned without compute/block/exit/yield`);
-      }
+    const t = c.curr;
+    if (!t) return;
+    t.next = Next.None;
+    t.behaviour.step(this, t);
+    c.lastBusyNs = this.now;
+    if ((t.next as Next) !== Next.Compute) {
+      t.utilRunNs += this.now - t.runStartNs;
+      t.lastRanNs = this.now;
     }
-    throw new Error(`cpu ${cpu}: dispatch loop bound hit`);
+    switch (t.next as Next) {
+      case Next.Compute:
+        t.gen++;
+        this.push(this.now + t.nextNs, 1, this.ev(Ev.SegEnd, cpu, t, t.gen));
+        return;
+      case Next.Block:
+        t.state = TState.Blocked;
+        c.curr = null;
+        this.switchTo(cpu, 'S');
+        return;
+      case Next.Yield:
+        t.state = TState.Runnable;
+        c.curr = null;
+        c.enqueue(t);
+        this.switchTo(cpu, 'R');
+        return;
+      case Next.Exit:
+        this.doExit(cpu, t);
+        return;
+      case Next.Migrate: {
+        const dest = t.nextNs;
+        t.state = TState.Runnable;
+        c.curr = null;
+        const s0 = this.k.spentNs;
+        this.k.migrateTask(cpu, this.now, t.pid, dest);
+        this.advance(s0);
+        this.switchTo(cpu, 'R+');
+        this.makeRunnable(t, dest, cpu);
+        return;
+      }
+      default:
+        throw new Error(`behaviour of pid ${t.pid} returned without compute/block/exit/yield/migrate`);
+    }
   }
 
   private doExit(cpu: number, t: SimTask): void {

@@ -56,7 +56,7 @@ test('cache full: 4.9 vfree()s at once in finish_task_switch; 6.18 goes through 
     const { k } = setup(preset);
     const pids = [0, 1, 2].map((i) => k.kernelClone(0, 10 + i, 100, { thread: true }));
     for (const p of pids) k.wakeUpNewTask(0, 20, p, 0);
-    pids.forEach((p, i) => runAndDie(k, 0, p, 100 + i * 10, 100));
+    for (const [i, p] of pids.entries()) runAndDie(k, 0, p, 100 + i * 10, 100);
     if (preset === 'linux-4.9') {
       assert.equal(k.stats.vfrees, 1, '4.9: the third release is vfree()d synchronously');
       assert.equal(k.stats.rcuPendingStacks, 0);
@@ -83,7 +83,7 @@ test('6.18: a callback that still finds the cache full vfree()s via vfree_atomic
   const { k } = setup('linux-6.18');
   const pids = [0, 1, 2].map((i) => k.kernelClone(0, 10 + i, 100, { thread: true }));
   for (const p of pids) k.wakeUpNewTask(0, 20, p, 0);
-  pids.forEach((p, i) => runAndDie(k, 0, p, 100 + i * 10, 100));
+  for (const [i, p] of pids.entries()) runAndDie(k, 0, p, 100 + i * 10, 100);
   k.rcuGpKthread(300);
   k.tick(0, 400, true);
   k.tick(1, 400, true);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { Kernel, ModelUsageError } from '../../src/kernel/kernel.ts';
+import { type Kernel, ModelUsageError } from '../../src/kernel/kernel.ts';
 import { mkKernel } from './helpers.ts';
 
 type Op =
