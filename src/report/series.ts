@@ -126,8 +126,10 @@ export function windowNsFor(endNs: number, windows: number): number {
   return Math.max(1000, Math.ceil(endNs / windows / 1000) * 1000);
 }
 
-function step(s: Steps, tsNs: number, v: number): void {
+function step(s: Steps, tsNsRaw: number, v: number): void {
   const last = s.value.length - 1;
+  // Each simulated CPU keeps its own clock, so a run's stream can step back a little: keep the steps monotonic.
+  const tsNs = Math.max(tsNsRaw, s.tsNs[last]);
   if (s.value[last] === v) return;
   if (s.tsNs[last] === tsNs) {
     s.value[last] = v;
