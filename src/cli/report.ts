@@ -187,18 +187,31 @@ export function simReport(configs: KernelConfig[], req: SimArgs, windows: number
 async function traceReport(file: string, configs: KernelConfig[], cpus: number | undefined, windows: number): Promise<ReportInput> {
   const results: ReplayResult[] = [];
   const recorders: (SeriesRecorder | null)[] = [];
+  // What the kernel did, first: it fixes time zero (the trace's first record) for every chart.
+  let originNs = 0;
+  const observed = new SeriesRecorder(cpus ?? 1);
+  const threadSize = 4096 << (configs.find((c) => c.VMAP_STACK)?.THREAD_SIZE_ORDER ?? 2);
+  const stats = await observedEvents(file, threadSize, observed, (ts) => {
+    originNs = ts;
+    observed.originNs = ts;
+  });
   for (const config of configs) {
-    const rec = new SeriesRecorder(cpus ?? 1);
-    // The replay passes `tracer` to its primary kernel where it supports one; otherwise only the table shows the model.
-    const opts: ReplayOptions & { tracer?: Tracer } = { config, validate: true, cpus, tracer: rec };
-    const r = await replayTrace(file, opts);
-    results.push(r);
-    recorders.push(rec.events > 0 ? rec : null);
+    let rec: SeriesRecorder | null = null;
+    // The replay hands the primary model's events to a tracer built once it knows the CPU count.
+    const opts: ReplayOptions = {
+      config,
+      validate: true,
+      cpus,
+      makeTracer: (n) => {
+        rec = new SeriesRecorder(n, originNs);
+        return rec;
+      },
+    };
+    results.push(await replayTrace(file, opts));
+    const got = rec as SeriesRecorder | null;
+    recorders.push(got !== null && got.events > 0 ? got : null);
   }
   const cpuCount = results[0]?.cpus ?? cpus ?? 1;
-  const observed = new SeriesRecorder(cpuCount);
-  const threadSize = 4096 << (configs.find((c) => c.VMAP_STACK)?.THREAD_SIZE_ORDER ?? 2);
-  const stats = await observedEvents(file, threadSize, observed);
   const all = [observed, ...recorders.filter((r): r is SeriesRecorder => r !== null)];
   const windowNs = windowNsFor(Math.max(...all.map((r) => r.endNs)), windows);
   const runs: ReportRun[] = [{ label: 'kernel (observed in the trace)', series: observed.windowed(windowNs, windows, null, false) }];

@@ -18,8 +18,18 @@ export interface ObservedOptions {
 }
 
 /** Reads a trace file (or '-'); see `observedFromReader` for text already in memory. */
-export function observedEvents(source: string, threadSizeBytes: number, sink: Tracer): Promise<ReaderStats> {
-  return Promise.resolve(observedFromReader((o) => readTrace(source, o), { threadSizeBytes }, sink));
+export function observedEvents(source: string, threadSizeBytes: number, sink: Tracer, onFirstRecord?: (tsNs: number) => void): Promise<ReaderStats> {
+  let first = true;
+  const read = (o: ReadOptions): Promise<ReaderStats> =>
+    readTrace(source, {
+      ...o,
+      onRecord(r) {
+        if (first) onFirstRecord?.(r.tsNs);
+        first = false;
+        o.onRecord(r);
+      },
+    });
+  return observedFromReader(read, { threadSizeBytes }, sink);
 }
 
 export function observedFromReader<R extends ReaderStats | Promise<ReaderStats>>(read: (o: ReadOptions) => R, opts: ObservedOptions, sink: Tracer): R {

@@ -41,7 +41,9 @@ export class SeriesRecorder implements Tracer {
   /** A trace's clock starts at boot: times are kept relative to the first event. */
   originNs = -1;
 
-  constructor(cpuCount: number) {
+  /** `originNs`: time zero of the charts (a trace's first record), else the first event seen. */
+  constructor(cpuCount: number, originNs = -1) {
+    this.originNs = originNs;
     this.life = new Lifecycle(cpuCount);
     for (let c = 0; c < cpuCount; c++) this.ensureCpu(c);
   }
