@@ -86,6 +86,12 @@ export class SimTask {
   lastRanNs = Number.NEGATIVE_INFINITY;
   /** Queued on a remote idle CPU's wake list (ttwu_queue_wakelist) until its IPI lands: not pullable. */
   wakingUntilNs = 0;
+  /**
+   * When it was made runnable, on the clock of the CPU that did it. That CPU's
+   * clock may be ahead of the CPU picking the task up (kernel costs advance a
+   * CPU's clock within one step), and a task must never run before it exists.
+   */
+  readyAtNs = 0;
 
   constructor(
     readonly pid: number,
@@ -127,6 +133,8 @@ export class SimCpu {
   kworker: SimTask | null = null;
   /** When this CPU last had a task running (for placement heuristics). */
   lastBusyNs = 0;
+  /** This CPU's own clock: events on it are handled no earlier, so its trace is in time order. */
+  clockNs = 0;
   /** When this CPU last came out of idle (busy_for() in the placement rules). */
   busySinceNs = 0;
   isIdle = true;
@@ -137,12 +145,15 @@ export class SimCpu {
     return this.rq.length - this.rqHead + (this.curr ? 1 : 0);
   }
 
-  enqueue(t: SimTask): void {
+  enqueue(t: SimTask, nowNs: number): void {
+    t.readyAtNs = nowNs;
     this.rq.push(t);
   }
 
-  dequeue(): SimTask | null {
+  /** The head of the run queue if it is runnable by `nowNs`. */
+  dequeue(nowNs = Number.POSITIVE_INFINITY): SimTask | null {
     if (this.rqHead >= this.rq.length) return null;
+    if (this.rq[this.rqHead].readyAtNs > nowNs) return null;
     const t = this.rq[this.rqHead++];
     if (this.rqHead > 32 && this.rqHead * 2 > this.rq.length) {
       this.rq = this.rq.slice(this.rqHead);
@@ -241,9 +252,13 @@ export class Sim {
       }
       if (this.workloadDone && this.settled()) break;
       const ev = this.q.pop();
-      this.now = t;
+      const c = this.cpus[ev.cpu];
+      // An event on a CPU waits for that CPU's clock (its kernel work in progress).
+      this.now = t > c.clockNs ? t : c.clockNs;
       this.events++;
+      const cpu = ev.cpu;
       if (this.handle(ev)) this.recycle(ev);
+      if (this.now > this.cpus[cpu].clockNs) this.cpus[cpu].clockNs = this.now;
     }
   }
 
@@ -375,13 +390,13 @@ export class Sim {
       this.advance(s0);
       c.curr = null;
       cur.state = TState.Runnable;
-      c.enqueue(cur);
+      c.enqueue(cur, this.now);
     }
     for (let t = c.dequeue(); t; t = c.dequeue()) {
       if (t.kworker) continue;
       this.k.migrateTask(to, this.now, t.pid, to);
       t.cpu = to;
-      this.cpus[to].enqueue(t);
+      this.cpus[to].enqueue(t, this.now);
       this.kickIfIdle(to, to);
     }
     if (c.kworker && c.kworker.state === TState.Runnable) c.kworker.state = TState.Blocked;
@@ -442,7 +457,7 @@ export class Sim {
     t.state = TState.Runnable;
     t.cpu = cpu;
     const c = this.cpus[cpu];
-    c.enqueue(t);
+    c.enqueue(t, this.now);
     if (cpu !== fromCpu && !c.curr) t.wakingUntilNs = this.now + this.params.ipiSendNs + this.params.wakeupIdleCpuNs;
     this.kickIfIdle(cpu, fromCpu);
   }
@@ -519,7 +534,7 @@ export class Sim {
       cur.gen++;
       cur.state = TState.Runnable;
       c.curr = null;
-      c.enqueue(cur);
+      c.enqueue(cur, this.now);
       this.switchTo(cpu, 'R+');
     }
   }
@@ -546,7 +561,7 @@ export class Sim {
   /** Pick the next task on `cpu` (the current one has left) and run it. */
   private switchTo(cpu: number, prevState: PrevState): void {
     const c = this.cpus[cpu];
-    let next = c.dequeue();
+    let next = c.dequeue(this.now);
     if (!next) next = this.newidleBalance(cpu);
     const s0 = this.k.spentNs;
     this.k.contextSwitch(cpu, this.now, next ? next.pid : 0, prevState);
@@ -556,8 +571,16 @@ export class Sim {
       c.curr = null;
       c.isIdle = true;
       c.idleSinceNs = this.now;
-      // The kworker may have just been made runnable by the final switch.
-      if (c.rq.length > c.rqHead) this.switchTo(cpu, 'R');
+      // The kworker may have just been made runnable by the final switch; a task
+      // made runnable by a CPU whose clock is ahead is picked up at its ready time.
+      if (c.rq.length > c.rqHead) {
+        const head = c.rq[c.rqHead];
+        if (head.readyAtNs <= this.now) this.switchTo(cpu, 'R');
+        else if (!c.ipiPending) {
+          c.ipiPending = true;
+          this.push(head.readyAtNs, 0, this.ev(Ev.WakeIpi, cpu, null, 0));
+        }
+      }
       return;
     }
     if (c.isIdle) {
@@ -586,7 +609,7 @@ export class Sim {
         if (t.pinnedCpu >= 0 && t.pinnedCpu !== cpu) continue;
         if (!this.placement.mayRunOn(t, cpu)) continue;
         if (this.now - t.lastRanNs < this.params.migrationCostNs) continue;
-        if (t.wakingUntilNs > this.now) continue;
+        if (t.wakingUntilNs > this.now || t.readyAtNs > this.now) continue;
         o.rq.splice(i, 1);
         const s0 = this.k.spentNs;
         this.k.migrateTask(cpu, this.now, t.pid, cpu);
@@ -622,7 +645,7 @@ export class Sim {
       case Next.Yield:
         t.state = TState.Runnable;
         c.curr = null;
-        c.enqueue(t);
+        c.enqueue(t, this.now);
         this.switchTo(cpu, 'R');
         return;
       case Next.Exit:

@@ -34,15 +34,24 @@ function payload(e: KernelEvent): string {
   }
 }
 
-/** Collects formatted lines in memory (for --events on bounded runs). */
+/**
+ * Collects formatted lines in memory (for --events on bounded runs). Each CPU's
+ * events are in time order; the output merges the CPUs by timestamp, as
+ * trace_pipe merges the per-CPU ring buffers (ties keep emission order).
+ */
 export class FtraceTextTracer implements Tracer {
   readonly enabled = true;
   private readonly lines: string[] = [];
+  private readonly ts: number[] = [];
   constructor(readonly cpuCount: number) {}
   emit(e: KernelEvent): void {
     this.lines.push(formatEvent(e));
+    this.ts.push(e.tsNs);
   }
   text(): string {
-    return `# tracer: nop\n#\n# entries-in-buffer/entries-written: ${this.lines.length}/${this.lines.length}   #P:${this.cpuCount}\n#\n${this.lines.join('\n')}\n`;
+    const order = this.lines.map((_, i) => i);
+    order.sort((a, b) => this.ts[a] - this.ts[b] || a - b);
+    const body = order.map((i) => this.lines[i]).join('\n');
+    return `# tracer: nop\n#\n# entries-in-buffer/entries-written: ${this.lines.length}/${this.lines.length}   #P:${this.cpuCount}\n#\n${body}\n`;
   }
 }
