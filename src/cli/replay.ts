@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
       results.push(r);
       if (text && values.events) await writeAtomic(values.events, (text as FtraceTextTracer).text());
       if (pf) {
-        (pf as PerfettoTracer).finish();
+        (pf as PerfettoTracer).finish({ peakStackKiB: r.model.peakStackBytes / 1024 });
         perfettoRuns.push(pf);
       }
     }
