@@ -43,28 +43,32 @@ class FreeTree {
 
   insert(start: number, end: number): void {
     const n = this.newNode(start, end);
-    const [l, r] = this.split(this.root, start);
+    this.split(this.root, start);
+    const l = this.splitL;
+    const r = this.splitR;
     this.root = this.merge(this.merge(l, n), r);
     this.count++;
   }
 
   remove(start: number): void {
-    const [l, r] = this.split(this.root, start);
-    const [mid, rest] = this.split(r, start + 1);
+    this.split(this.root, start);
+    const l = this.splitL;
+    this.split(this.splitR, start + 1);
+    const mid = this.splitL;
+    const rest = this.splitR;
     if (mid === NIL) throw new Error(`vmap free tree: no block at ${start}`);
     this.freeNodes.push(mid);
     this.root = this.merge(l, rest);
     this.count--;
   }
 
-  /** find_vmap_lowest_match(): lowest-address block that holds `size` at `align`. */
-  lowestMatch(size: number, align: number): [number, number] | null {
-    const n = this.lowest(this.root, size, align);
-    return n === NIL ? null : [this.start[n], this.end[n]];
+  /** find_vmap_lowest_match(): the lowest-address block that holds `size` at `align`, or NIL. */
+  lowestMatch(size: number, align: number): number {
+    return this.lowest(this.root, size, align);
   }
 
-  /** The block ending exactly at `addr`, and the one starting exactly at `addr` (merge neighbours). */
-  endingAt(addr: number): [number, number] | null {
+  /** The free block ending exactly at `addr` (the left merge neighbour), or NIL. */
+  endingAt(addr: number): number {
     let n = this.root;
     let best = NIL;
     while (n !== NIL) {
@@ -73,16 +77,25 @@ class FreeTree {
         n = this.right[n];
       } else n = this.left[n];
     }
-    return best !== NIL && this.end[best] === addr ? [this.start[best], this.end[best]] : null;
+    return best !== NIL && this.end[best] === addr ? best : NIL;
   }
 
-  startingAt(addr: number): [number, number] | null {
+  /** The free block starting exactly at `addr` (the right merge neighbour), or NIL. */
+  startingAt(addr: number): number {
     let n = this.root;
     while (n !== NIL) {
-      if (this.start[n] === addr) return [this.start[n], this.end[n]];
+      if (this.start[n] === addr) return n;
       n = addr < this.start[n] ? this.left[n] : this.right[n];
     }
-    return null;
+    return NIL;
+  }
+
+  startOf(n: number): number {
+    return this.start[n];
+  }
+
+  endOf(n: number): number {
+    return this.end[n];
   }
 
   totalFree(): number {
@@ -133,19 +146,28 @@ class FreeTree {
     this.maxSize[n] = m;
   }
 
-  /** Splits into keys < key and keys >= key. */
-  private split(n: number, key: number): [number, number] {
-    if (n === NIL) return [NIL, NIL];
-    if (this.start[n] < key) {
-      const [a, b] = this.split(this.right[n], key);
-      this.right[n] = a;
-      this.update(n);
-      return [n, b];
+  /** split() results, in fields so the hot path allocates nothing. */
+  private splitL = NIL;
+  private splitR = NIL;
+
+  /** Splits into keys < key (splitL) and keys >= key (splitR). */
+  private split(n: number, key: number): void {
+    if (n === NIL) {
+      this.splitL = NIL;
+      this.splitR = NIL;
+      return;
     }
-    const [a, b] = this.split(this.left[n], key);
-    this.left[n] = b;
+    if (this.start[n] < key) {
+      this.split(this.right[n], key);
+      this.right[n] = this.splitL;
+      this.update(n);
+      this.splitL = n;
+      return;
+    }
+    this.split(this.left[n], key);
+    this.left[n] = this.splitR;
     this.update(n);
-    return [a, n];
+    this.splitR = n;
   }
 
   private merge(a: number, b: number): number {
@@ -198,8 +220,9 @@ export class VmapSpace {
       return fromPool;
     }
     const fit = this.free.lowestMatch(bytes, align);
-    if (!fit) return null;
-    const [fs, fe] = fit;
+    if (fit === NIL) return null;
+    const fs = this.free.startOf(fit);
+    const fe = this.free.endOf(fit);
     const start = Math.ceil(fs / align) * align;
     // adjust_va_to_fit_type(): FL, LE, RE or NE fit.
     this.free.remove(fs);
@@ -277,14 +300,15 @@ export class VmapSpace {
     let start = va.start;
     let end = va.start + va.bytes;
     const before = this.free.endingAt(start);
-    if (before) {
-      this.free.remove(before[0]);
-      start = before[0];
+    if (before !== NIL) {
+      start = this.free.startOf(before);
+      this.free.remove(start);
     }
     const after = this.free.startingAt(end);
-    if (after) {
-      this.free.remove(after[0]);
-      end = after[1];
+    if (after !== NIL) {
+      const afterStart = this.free.startOf(after);
+      end = this.free.endOf(after);
+      this.free.remove(afterStart);
     }
     this.free.insert(start, end);
   }

@@ -202,7 +202,7 @@ export class Sim {
   workloadDone = false;
   workloadEndNs = 0;
   private readonly q = new EventQueue<SimEvent>();
-  private readonly tasks = new Map<number, SimTask>();
+  private readonly spawned: SimTask[] = [];
 
   constructor(
     readonly k: Kernel,
@@ -226,7 +226,7 @@ export class Sim {
     const t = new SimTask(pid, comm, behaviour, null, false, opts.trackChildren);
     t.cpu = cpu;
     t.kworker = !!opts.kworker;
-    this.tasks.set(pid, t);
+    this.spawned.push(t);
     if (opts.kworker) {
       t.state = TState.Blocked;
       t.pinnedCpu = cpu;
@@ -300,7 +300,6 @@ export class Sim {
     if (pid < 0) return null;
     const child = new SimTask(pid, opts.comm ?? parent.comm, behaviour, parent, opts.thread);
     parent.liveChildren?.add(child);
-    this.tasks.set(pid, child);
     const target = this.placement.forkCpu(this, parent, child);
     const s1 = this.k.spentNs;
     this.k.wakeUpNewTask(cpu, this.now, pid, target);
@@ -367,14 +366,9 @@ export class Sim {
     this.workloadEndNs = this.now;
   }
 
-  liveTasks(): SimTask[] {
-    const out: SimTask[] = [];
-    for (const t of this.tasks.values()) if (t.state !== TState.Dead && !t.kworker) out.push(t);
-    return out;
-  }
-
-  taskByPid(pid: number): SimTask | undefined {
-    return this.tasks.get(pid);
+  /** The tasks the setup created (a workload's main tasks, kworkers, background), alive or not. */
+  spawnedTasks(): readonly SimTask[] {
+    return this.spawned;
   }
 
   /** Takes `cpu` offline: its tasks move to `to`, then the model runs the cpuhp teardown. */
@@ -684,7 +678,6 @@ export class Sim {
     if (!t.thread && t.waiter) this.wake(t, t.waiter, true);
     t.state = TState.Dead;
     c.curr = null;
-    this.tasks.delete(t.pid);
     this.switchTo(cpu, 'S');
   }
 }

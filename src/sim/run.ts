@@ -100,7 +100,7 @@ export function runSim(req: SimRequest): SimResult {
   const memcg = k.memcgCreate(0);
   const startCpu = placement.name.startsWith('pin:') ? Number(placement.name.slice(4)) : 0;
   w.setup({ sim, ops: req.ops, costs, rng: new Rng(req.seed, 'workload'), startCpu }, wp);
-  for (const t of sim.liveTasks()) k.setTaskMemcg(t.pid, memcg);
+  for (const t of sim.spawnedTasks()) if (!t.kworker) k.setTaskMemcg(t.pid, memcg);
   const invariantProblems: string[] = [];
   sim.run();
   k.checkLeaksAtEnd(sim.now);
