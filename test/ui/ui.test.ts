@@ -35,7 +35,7 @@ test('the UI in Chromium: compare two configs, step, click a stack, load a trace
     await page.goto(ui.url);
     // The first file on the command line opens by default; then run a simulation.
     await page.waitForSelector('section.run svg.tl');
-    assert.match(await page.locator('.run-title').first().textContent(), /pthread-loop\.trace\.gz/);
+    assert.match((await page.locator('.run-title').first().textContent()) ?? '', /pthread-loop\.trace\.gz/);
     await page.screenshot({ path: screenshotPath('ui-trace.png') });
     await page.selectOption('#cfgA', 'linux-4.9');
     await page.selectOption('#cfgB', 'linux-6.18');
