@@ -31,10 +31,26 @@ export function listOption(value: string | undefined): string[] {
   return value ? value.split(',').filter((s) => s.length > 0) : [];
 }
 
-/** Progress on stderr for long runs: only on a TTY, never with --quiet or --json to a pipe. */
-export function progress(enabled: boolean): (msg: string) => void {
-  if (!enabled || !process.stderr.isTTY) return () => {};
-  return (msg) => process.stderr.write(`\r\x1b[K${msg}`);
+/**
+ * A progress line on stderr for anything running over a second: only when
+ * stderr is a TTY and not --quiet. Returns `update(msg)` and `done()`, which
+ * clears the line. Wall-clock time is read here, at the edge, never in the model.
+ */
+export function progress(quiet: boolean): { update(msg: () => string): void; done(): void } {
+  if (quiet || !process.stderr.isTTY) return { update() {}, done() {} };
+  const start = Date.now();
+  let shown = false;
+  return {
+    update(msg) {
+      if (Date.now() - start < 1000) return;
+      shown = true;
+      process.stderr.write(`\r\x1b[K${msg()}`);
+    },
+    done() {
+      if (shown) process.stderr.write('\r\x1b[K');
+      shown = false;
+    },
+  };
 }
 
 export function colour(): boolean {

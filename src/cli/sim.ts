@@ -7,7 +7,7 @@ import { WORKLOADS } from '../sim/workloads.ts';
 import { TeeTracer, type Tracer } from '../kernel/events.ts';
 import { FtraceTextTracer } from '../trace/ftrace-writer.ts';
 import { PerfettoTracer, writePerfetto } from '../trace/perfetto.ts';
-import { EXIT_FINDINGS, EXIT_OK, intOption, listOption, parse, UsageError } from './args.ts';
+import { EXIT_FINDINGS, EXIT_OK, intOption, listOption, parse, progress, UsageError } from './args.ts';
 import { writeAtomic } from './io.ts';
 
 export const help = `usage: kstack sim --workload W [--config C1,C2,...] [--cpus N] [--placement P] [--ops N]
@@ -31,6 +31,7 @@ Simulates a synthetic workload on the kernel model under each config.
                    RCU-pending stacks, stack memory and vmap_lazy_nr; one process per config
   --traced         model a run recorded with tracing on: every recorded tracepoint costs
                    tracepointNs (1.5 µs on the reference VM), as in the public traces
+  --quiet, -q      no progress line (it shows on a TTY for runs over a second)
   --json           machine-readable output (schema in README)
 
 Columns: modelled µs per op; stack cache hits, misses and hit rate; fresh vmallocs; vfrees;
@@ -52,6 +53,7 @@ export async function run(argv: string[]): Promise<number> {
     events: { type: 'string' },
     perfetto: { type: 'string' },
     traced: { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' },
     json: { type: 'boolean' },
   });
   if (!values.workload) throw new UsageError('--workload is required (kstack sim --help)');
@@ -77,7 +79,11 @@ export async function run(argv: string[]): Promise<number> {
       : null;
     if (pf) sinks.push(pf);
     const tracer = sinks.length === 0 ? undefined : sinks.length === 1 ? sinks[0] : new TeeTracer(sinks);
-    const r = runSim({ config, workload: values.workload, cpus, placement, ops, seed, tracer, mutations, traced: values.traced });
+    const bar = progress(!!values.quiet);
+    const onProgress = (done: number, total: number): void =>
+      bar.update(() => `kstack sim: ${config.name}: ${done.toLocaleString('en')} / ${total.toLocaleString('en')} ops`);
+    const r = runSim({ config, workload: values.workload, cpus, placement, ops, seed, tracer, mutations, traced: values.traced, onProgress });
+    bar.done();
     if (text && values.events) await writeAtomic(values.events, text.text());
     if (pf) {
       pf.finish({ peakStackKiB: r.peakStackKiB });

@@ -27,6 +27,8 @@ enum Next {
   Migrate = 5,
 }
 
+const PROGRESS_EVENTS = 1 << 16;
+
 /** PELT: a running share that halves every 32 ms (y^32 = 1/2 per 1024 µs period). */
 const UTIL_DECAY_PER_NS = Math.LN2 / 32_000_000;
 
@@ -237,10 +239,14 @@ export class Sim {
     return t;
   }
 
+  /** Called every PROGRESS_EVENTS events with the ops done so far (observation only). */
+  onProgress: ((opsDone: number) => void) | null = null;
+
   /** Runs until the workload is done and the kernel has settled, or a bound is hit. */
   run(): void {
     const p = this.params;
     while (this.q.size > 0) {
+      if (this.onProgress && (this.events & (PROGRESS_EVENTS - 1)) === 0) this.onProgress(this.opsDone);
       const t = this.q.peekTime();
       if (t > p.maxSimNs) {
         this.boundHit = `simulated time passed ${p.maxSimNs} ns`;

@@ -24,6 +24,8 @@ export interface SimRequest {
   /** Model a run recorded with tracing on (each recorded tracepoint costs costs.tracepointNs). */
   traced?: boolean;
   sim?: Partial<SimParams>;
+  /** Progress observer (ops done, ops requested); never changes the run. */
+  onProgress?: (opsDone: number, ops: number) => void;
 }
 
 export interface SimResult {
@@ -102,6 +104,10 @@ export function runSim(req: SimRequest): SimResult {
   w.setup({ sim, ops: req.ops, costs, rng: new Rng(req.seed, 'workload'), startCpu }, wp);
   for (const t of sim.spawnedTasks()) if (!t.kworker) k.setTaskMemcg(t.pid, memcg);
   const invariantProblems: string[] = [];
+  if (req.onProgress) {
+    const cb = req.onProgress;
+    sim.onProgress = (done) => cb(done, req.ops);
+  }
   sim.run();
   k.checkLeaksAtEnd(sim.now);
   invariantProblems.push(...k.checkInvariants());
