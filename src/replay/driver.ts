@@ -13,20 +13,29 @@
 import type { Tracer } from '../kernel/events.ts';
 import type { KernelConfig } from '../config/knobs.ts';
 import { defaultCosts, type CostTable } from '../cost/table.ts';
-import { Kernel, ModelUsageError, type PrevState, TASK_DEAD } from '../kernel/kernel.ts';
-import {
-  CLONE_THREAD,
-  isDeadState,
-  parseKmemCacheAlloc,
-  parseSchedMigrateTask,
-  parseSchedProcessExit,
-  parseSchedProcessFork,
-  parseSchedProcessFree,
-  parseSchedWakeup,
-  parseTaskNewtask,
-} from '../trace/events.ts';
+import { Kernel, ModelUsageError, TASK_DEAD } from '../kernel/kernel.ts';
+import { parseKmemCacheAlloc } from '../trace/events.ts';
 import type { LostEvents, TraceRecord } from '../trace/types.ts';
-import { parseSwitchFast } from './fastparse.ts';
+import {
+  EV_EXIT,
+  EV_FORK,
+  EV_FREE,
+  EV_KMEM_CACHE_ALLOC,
+  EV_MIGRATE,
+  EV_NEWTASK,
+  EV_RCU,
+  EV_SWITCH,
+  EV_WAKEUP_NEW,
+  eventKind,
+  PayloadFields,
+  parseExitAt,
+  parseForkAt,
+  parseFreeAt,
+  parseMigrateAt,
+  parseNewtaskAt,
+  parseSwitchAt,
+  parseWakeupAt,
+} from './fastparse.ts';
 
 export type Outcome = 'hit' | 'miss';
 
@@ -119,6 +128,8 @@ export class ReplayDriver {
   private readonly lostLo: Int32Array;
   private readonly lostHi: Int32Array;
   private readonly uncertain: Uint8Array;
+  /** Scratch for the payload of the record being handled. */
+  private readonly scratch = new PayloadFields();
 
   constructor(opts: DriverOptions) {
     this.cpuCount = opts.cpuCount;
@@ -146,38 +157,51 @@ export class ReplayDriver {
   }
 
   onRecord(r: TraceRecord): void {
+    const p = r.payload;
+    this.onEvent(r, eventKind(r.event), p, 0, p.length, null);
+  }
+
+  /**
+   * One record whose event is `kind` (eventKind) and whose payload is s[lo, hi):
+   * the replay passes the reader's chunk and offsets, so no payload string is
+   * made. `parsed`: for task_newtask and sched_process_fork, the payload already
+   * parsed by the caller (which shares it with the scorer): `parsed.ok` says
+   * whether it parsed. Never give it a vmalloc:* event (isAnswerKeyKind).
+   */
+  onEvent(r: TraceRecord, kind: number, s: string, lo: number, hi: number, parsed: ParsedPayload | null): void {
+    if (kind === 0) return;
     if (r.cpu >= this.cpuCount) {
       this.modelError(r, `cpu ${r.cpu} but the model has ${this.cpuCount} CPUs`);
       return;
     }
     try {
-      switch (r.event) {
-        case 'sched_switch':
-          this.onSwitch(r);
+      switch (kind) {
+        case EV_SWITCH:
+          this.onSwitch(r, s, lo, hi);
           return;
-        case 'task_newtask':
-          this.onNewtask(r);
+        case EV_NEWTASK:
+          this.onNewtask(r, parsed ?? this.parse(parseNewtaskAt, s, lo, hi));
           return;
-        case 'sched_process_fork':
-          this.onProcessFork(r);
+        case EV_FORK:
+          this.onProcessFork(r, parsed ?? this.parse(parseForkAt, s, lo, hi));
           return;
-        case 'sched_process_exit':
-          this.onExit(r);
+        case EV_EXIT:
+          this.onExit(r, s, lo, hi);
           return;
-        case 'sched_process_free':
-          this.onFree(r);
+        case EV_FREE:
+          this.onFree(r, s, lo, hi);
           return;
-        case 'sched_wakeup_new':
-          this.onWakeupNew(r);
+        case EV_WAKEUP_NEW:
+          this.onWakeupNew(r, s, lo, hi);
           return;
-        case 'sched_migrate_task':
-          this.onMigrate(r);
+        case EV_MIGRATE:
+          this.onMigrate(r, s, lo, hi);
           return;
-        case 'rcu_utilization':
-          if (r.payload.startsWith('Start RCU core')) this.onRcuCoreStart(r);
+        case EV_RCU:
+          if (hi - lo >= 14 && s.startsWith('Start RCU core', lo)) this.onRcuCoreStart(r);
           return;
-        case 'kmem_cache_alloc':
-          this.onKmemCacheAlloc(r);
+        case EV_KMEM_CACHE_ALLOC:
+          this.onKmemCacheAlloc(r, s.slice(lo, hi));
           return;
         default:
           return;
@@ -198,43 +222,49 @@ export class ReplayDriver {
 
   // ------------------------------------------------------------------ events
 
-  private onSwitch(r: TraceRecord): void {
-    const s = parseSwitchFast(r.payload);
-    if (s === null) {
+  private parse(fn: (s: string, lo: number, hi: number, o: PayloadFields) => boolean, s: string, lo: number, hi: number): ParsedPayload {
+    const f = this.scratch;
+    return { f, ok: fn(s, lo, hi, f) };
+  }
+
+  private onSwitch(r: TraceRecord, text: string, lo: number, hi: number): void {
+    const s = this.scratch;
+    if (!parseSwitchAt(text, lo, hi, s)) {
       this.anomalies.unparsed++;
       return;
     }
     const cpu = r.cpu;
-    this.syncCurrent(cpu, r.tsNs, s.prevPid, s.prevComm);
-    const dead = s.prevPid !== 0 && isDeadState(s.prevState);
+    const prevPid = s.pid;
+    this.syncCurrent(cpu, r.tsNs, prevPid, s, 1);
+    const dead = prevPid !== 0 && s.dead;
     if (dead) {
       // do_exit() runs from sched_process_exit to do_task_dead(), and may be
       // preempted on the way (R+); the model's doExit sets TASK_DEAD at once,
       // so it is applied here, just before the final switch.
-      const t = this.primary.task(s.prevPid);
-      const groupDead = this.exiting.get(s.prevPid);
+      const t = this.primary.task(prevPid);
+      const groupDead = this.exiting.get(prevPid);
       if (groupDead === undefined) this.anomalies.exitsMissing++;
-      else this.exiting.delete(s.prevPid);
+      else this.exiting.delete(prevPid);
       if (t !== undefined && t.state !== TASK_DEAD) {
-        for (const k of this.kernels) k.doExit(cpu, r.tsNs, s.prevPid, groupDead ?? true);
+        for (const k of this.kernels) k.doExit(cpu, r.tsNs, prevPid, groupDead ?? true);
       }
-      this.finalSwitchNs.set(s.prevPid, r.tsNs);
+      this.finalSwitchNs.set(prevPid, r.tsNs);
       if (this.uncertain[cpu]) this.lostPut(cpu);
     }
-    const next = s.nextPid;
-    if (next !== 0) this.ensureLive(cpu, r.tsNs, next, s.nextComm);
-    const prevState = switchState(s.prevState);
+    const next = s.pid2;
+    const prevState = s.prevState;
+    if (next !== 0) this.ensureLive(cpu, r.tsNs, next, s, 2);
     for (const k of this.kernels) k.contextSwitch(cpu, r.tsNs, next, prevState);
     if (dead) this.checkConverged(r.lineNo);
   }
 
-  private onKmemCacheAlloc(r: TraceRecord): void {
-    const a = parseKmemCacheAlloc(r.payload);
+  private onKmemCacheAlloc(r: TraceRecord, payload: string): void {
+    const a = parseKmemCacheAlloc(payload);
     if (a === null) return;
     const isTaskStruct = a.name === 'task_struct' || (a.name === null && a.callSite.startsWith('dup_task_struct'));
     if (!isTaskStruct || r.pid === 0) return;
     // dup_task_struct(): the stack is taken right after this allocation, on this CPU.
-    this.syncCurrent(r.cpu, r.tsNs, r.pid, r.comm);
+    this.syncCurrent(r.cpu, r.tsNs, r.pid, r, 0);
     const stale = this.marked.get(r.pid);
     if (stale !== undefined) this.retireProvisional(stale.pid);
     const pid = this.nextSyntheticPid++;
@@ -242,28 +272,29 @@ export class ReplayDriver {
     this.marked.set(r.pid, { pid, lineNo: r.lineNo, cpu: r.cpu, outcomes });
   }
 
-  private onNewtask(r: TraceRecord): void {
-    const n = parseTaskNewtask(r.payload);
-    if (n === null) {
+  private onNewtask(r: TraceRecord, p: ParsedPayload): void {
+    const n = p.f;
+    if (!p.ok) {
       this.anomalies.unparsed++;
       return;
     }
     this.newtaskSeen.add(n.pid);
-    this.fork(r, r.pid, n.pid, (n.cloneFlags & CLONE_THREAD) !== 0n, n.comm);
+    this.fork(r, r.pid, n.pid, n.flag, n, 1);
   }
 
-  private onProcessFork(r: TraceRecord): void {
-    const f = parseSchedProcessFork(r.payload);
-    if (f === null) {
+  private onProcessFork(r: TraceRecord, p: ParsedPayload): void {
+    const f = p.f;
+    if (!p.ok) {
       this.anomalies.unparsed++;
       return;
     }
-    if (this.newtaskSeen.delete(f.childPid)) return;
+    if (this.newtaskSeen.delete(f.pid2)) return;
     // task_newtask not traced: the fork is known only after copy_process().
-    this.fork(r, f.pid, f.childPid, false, f.childComm);
+    this.fork(r, f.pid, f.pid2, false, f, 2);
   }
 
-  private fork(r: TraceRecord, parentPid: number, childPid: number, thread: boolean, comm: string): void {
+  /** The child's comm is `commOf`'s comm (which 1, or comm2 for 2), read only when the clone needs it. */
+  private fork(r: TraceRecord, parentPid: number, childPid: number, thread: boolean, commOf: PayloadFields, which: 1 | 2): void {
     const cpu = r.cpu;
     this.forks++;
     if (this.primary.hasTask(childPid)) {
@@ -283,7 +314,8 @@ export class ReplayDriver {
       takenCpu = m.cpu;
       if (this.primary.hasTask(m.pid)) for (const k of this.kernels) k.changePid(m.pid, childPid);
     } else {
-      this.syncCurrent(cpu, r.tsNs, parentPid, r.comm);
+      const comm = which === 1 ? commOf.comm() : commOf.comm2();
+      this.syncCurrent(cpu, r.tsNs, parentPid, r, 0);
       outcomes = this.clone(cpu, r.tsNs, parentPid, childPid, thread, comm);
     }
     this.emitFork(r, takenCpu, parentPid, childPid, outcomes, takenLineNo);
@@ -322,20 +354,22 @@ export class ReplayDriver {
     this.checkConverged(r.lineNo);
   }
 
-  private onExit(r: TraceRecord): void {
-    const e = parseSchedProcessExit(r.payload);
-    if (e === null) {
+  private onExit(r: TraceRecord, s: string, lo: number, hi: number): void {
+    const e = this.scratch;
+    if (!parseExitAt(s, lo, hi, e)) {
       this.anomalies.unparsed++;
       return;
     }
     if (e.pid === 0) return;
-    this.syncCurrent(r.cpu, r.tsNs, r.pid, r.comm);
-    this.exiting.set(e.pid, e.groupDead ?? true);
+    const pid = e.pid;
+    const groupDead = e.flagKnown ? e.flag : true;
+    this.syncCurrent(r.cpu, r.tsNs, r.pid, r, 0);
+    this.exiting.set(pid, groupDead);
   }
 
-  private onFree(r: TraceRecord): void {
-    const f = parseSchedProcessFree(r.payload);
-    if (f === null) {
+  private onFree(r: TraceRecord, s: string, lo: number, hi: number): void {
+    const f = this.scratch;
+    if (!parseFreeAt(s, lo, hi, f)) {
       this.anomalies.unparsed++;
       return;
     }
@@ -355,17 +389,17 @@ export class ReplayDriver {
     this.rcuCore(r.cpu, r.tsNs);
   }
 
-  private onWakeupNew(r: TraceRecord): void {
-    const w = parseSchedWakeup(r.payload);
-    if (w === null || w.pid === 0 || !this.primary.hasTask(w.pid)) return;
-    const target = w.targetCpu !== null && w.targetCpu < this.cpuCount ? w.targetCpu : r.cpu;
+  private onWakeupNew(r: TraceRecord, s: string, lo: number, hi: number): void {
+    const w = this.scratch;
+    if (!parseWakeupAt(s, lo, hi, w) || w.pid === 0 || !this.primary.hasTask(w.pid)) return;
+    const target = w.flagKnown && w.num < this.cpuCount ? w.num : r.cpu;
     for (const k of this.kernels) k.wakeUpNewTask(r.cpu, r.tsNs, w.pid, target);
   }
 
-  private onMigrate(r: TraceRecord): void {
-    const m = parseSchedMigrateTask(r.payload);
-    if (m === null || m.pid === 0 || m.destCpu >= this.cpuCount || !this.primary.hasTask(m.pid)) return;
-    for (const k of this.kernels) k.migrateTask(r.cpu, r.tsNs, m.pid, m.destCpu);
+  private onMigrate(r: TraceRecord, s: string, lo: number, hi: number): void {
+    const m = this.scratch;
+    if (!parseMigrateAt(s, lo, hi, m) || m.pid === 0 || m.num >= this.cpuCount || !this.primary.hasTask(m.pid)) return;
+    for (const k of this.kernels) k.migrateTask(r.cpu, r.tsNs, m.pid, m.num);
   }
 
   // ------------------------------------------------------------------ helpers
@@ -416,8 +450,10 @@ export class ReplayDriver {
    * Makes the model's current task on `cpu` the trace's (the pid column of
    * every event). A dead pid running again is the exec pid swap: de_thread()
    * gave the exec'ing thread (the model's current) the dead leader's pid.
+   * The comm (read only to adopt) is `commOf`'s: the record's (0), or the
+   * payload's comm (1) or comm2 (2).
    */
-  private syncCurrent(cpu: number, tsNs: number, pid: number, comm: string): void {
+  private syncCurrent(cpu: number, tsNs: number, pid: number, commOf: CommSource, which: 0 | 1 | 2): void {
     const k0 = this.primary;
     const cur = k0.currentPid(cpu);
     if (cur === pid) return;
@@ -434,16 +470,17 @@ export class ReplayDriver {
         }
         return;
       }
-      this.ensureLive(cpu, tsNs, pid, comm);
+      this.ensureLive(cpu, tsNs, pid, commOf, which);
     }
     this.anomalies.phantomSwitches++;
     for (const k of this.kernels) k.contextSwitch(cpu, tsNs, pid, 'R');
   }
 
   /** `pid` runs on `cpu`: adopt it if the model does not know it; a dead holder of the pid is renamed away. */
-  private ensureLive(cpu: number, tsNs: number, pid: number, comm: string): void {
+  private ensureLive(cpu: number, tsNs: number, pid: number, commOf: CommSource, which: 0 | 1 | 2): void {
     const t = this.primary.task(pid);
     if (t !== undefined && t.state !== TASK_DEAD) return;
+    const comm = commText(commOf, which);
     if (t !== undefined) {
       this.anomalies.staleRenamed++;
       const synthetic = this.nextSyntheticPid++;
@@ -494,10 +531,15 @@ export class ReplayDriver {
   }
 }
 
-/** sched_switch prev_state → the model's PrevState (dead states are the model's own business). */
-function switchState(s: string): PrevState {
-  if (s === 'R+') return 'R+';
-  if (s === 'R') return 'R';
-  if (s.startsWith('D')) return 'D';
-  return 'S';
+/** A payload parsed by the caller: `f` holds the fields when `ok`. */
+export interface ParsedPayload {
+  f: PayloadFields;
+  ok: boolean;
+}
+
+type CommSource = TraceRecord | PayloadFields;
+
+function commText(src: CommSource, which: 0 | 1 | 2): string {
+  if (which === 0) return (src as TraceRecord).comm;
+  return which === 1 ? (src as PayloadFields).comm() : (src as PayloadFields).comm2();
 }

@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { KernelConfig } from '../config/knobs.ts';
 import { readTrace } from '../trace/reader.ts';
 import type { ReaderStats, TraceRecord } from '../trace/types.ts';
-import { type Anomalies, type ForkPrediction, ReplayDriver } from './driver.ts';
+import { type Anomalies, type ForkPrediction, type ParsedPayload, ReplayDriver } from './driver.ts';
+import { EV_FORK, EV_NEWTASK, eventKind, isAnswerKeyKind, PayloadFields, parseForkAt, parseNewtaskAt } from './fastparse.ts';
 import { type ObservedFork, VmallocScorer } from './scorer.ts';
 
 /** vmalloc:* events are the answer key; the driver must never be given them. */
@@ -121,10 +122,24 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
       onFork: (p) => v.predicted(p),
       tracer: opts.makeTracer?.(cpuCount),
     });
+  // task_newtask and sched_process_fork matter to both the driver and the
+  // scorer: parsed once here and handed to both.
+  const shared: ParsedPayload = { f: new PayloadFields(), ok: false };
   const feed = (r: TraceRecord, d: ReplayDriver): void => {
-    if (scorer !== null) v.remember(r);
-    if (!isAnswerKeyEvent(r.event)) d.onRecord(r);
-    if (scorer !== null) scorer.onRecord(r);
+    const kind = eventKind(r.event);
+    const p = r.payload;
+    if (scorer === null) {
+      if (!isAnswerKeyKind(kind)) d.onEvent(r, kind, p, 0, p.length, null);
+      return;
+    }
+    v.remember(r);
+    let parsed: ParsedPayload | null = null;
+    if (kind === EV_NEWTASK || kind === EV_FORK) {
+      shared.ok = kind === EV_NEWTASK ? parseNewtaskAt(p, 0, p.length, shared.f) : parseForkAt(p, 0, p.length, shared.f);
+      parsed = shared;
+    }
+    if (!isAnswerKeyKind(kind)) d.onEvent(r, kind, p, 0, p.length, parsed);
+    scorer.onEvent(r, kind, p, 0, p.length, parsed);
   };
 
   const stats: ReaderStats = await readTrace(source, {

@@ -6,9 +6,22 @@
 // the guard page, aligned to THREAD_SIZE: __vmalloc_node_range from
 // alloc_thread_stack_node) ran in the parent's context after that parent's
 // previous task_newtask; every other fork hit.
-import { parseAllocVmapArea, parseFreeVmapAreaNoflush, parsePurgeVmapAreaLazy, parseTaskNewtask, parseSchedProcessFork } from '../trace/events.ts';
 import type { TraceRecord } from '../trace/types.ts';
-import type { Outcome } from './driver.ts';
+import type { Outcome, ParsedPayload } from './driver.ts';
+import {
+  EV_ALLOC_VMAP,
+  EV_FORK,
+  EV_FREE_VMAP,
+  EV_NEWTASK,
+  EV_PURGE_VMAP,
+  eventKind,
+  PayloadFields,
+  parseAllocVmapAt,
+  parseForkAt,
+  parseFreeVmapAt,
+  parseNewtaskAt,
+  parsePurgeVmapAt,
+} from './fastparse.ts';
 
 export interface ObservedFork {
   lineNo: number;
@@ -42,6 +55,7 @@ export class VmallocScorer {
   private lastNrLazy = -1;
   private readonly newtaskSeen = new Set<number>();
   private readonly onFork: (f: ObservedFork) => void;
+  private readonly scratch = new PayloadFields();
 
   constructor(opts: ScorerOptions) {
     this.sizeBytes = opts.threadSizeBytes + PAGE_BYTES;
@@ -51,43 +65,48 @@ export class VmallocScorer {
   }
 
   onRecord(r: TraceRecord): void {
-    switch (r.event) {
-      case 'alloc_vmap_area': {
-        const a = parseAllocVmapArea(r.payload);
-        if (a === null || a.failed !== 0 || a.sizeBytes !== this.sizeBytes || a.alignBytes !== this.alignBytes) return;
+    const p = r.payload;
+    this.onEvent(r, eventKind(r.event), p, 0, p.length, null);
+  }
+
+  /** One record whose event is `kind` and payload s[lo, hi); `parsed` as for ReplayDriver.onEvent. */
+  onEvent(r: TraceRecord, kind: number, s: string, lo: number, hi: number, parsed: ParsedPayload | null): void {
+    const o = this.scratch;
+    switch (kind) {
+      case EV_ALLOC_VMAP: {
+        if (!parseAllocVmapAt(s, lo, hi, o) || o.num3 !== 0 || o.num !== this.sizeBytes || o.num2 !== this.alignBytes) return;
         this.stackAllocs++;
         this.pendingAlloc.set(r.pid, r.lineNo);
-        this.stackAddrs.add(a.vaStart);
+        this.stackAddrs.add(o.addr);
         return;
       }
-      case 'free_vmap_area_noflush': {
-        const f = parseFreeVmapAreaNoflush(r.payload);
-        if (f === null) return;
+      case EV_FREE_VMAP: {
+        if (!parseFreeVmapAt(s, lo, hi, o)) return;
         // A stack allocated before the trace is known only by the 5 pages it adds to nr_lazy.
-        const isStack =
-          this.stackAddrs.delete(f.vaStart) || (this.lastNrLazy >= 0 && f.nrLazyPages - this.lastNrLazy === this.lazyPagesPerStack);
-        this.lastNrLazy = f.nrLazyPages;
+        const isStack = this.stackAddrs.delete(o.addr) || (this.lastNrLazy >= 0 && o.num - this.lastNrLazy === this.lazyPagesPerStack);
+        this.lastNrLazy = o.num;
         if (!isStack) return;
         this.observedVfrees++;
         this.observedVfreesByCpu[r.cpu] = (this.observedVfreesByCpu[r.cpu] ?? 0) + 1;
         return;
       }
-      case 'purge_vmap_area_lazy':
-        if (parsePurgeVmapAreaLazy(r.payload) === null) return;
+      case EV_PURGE_VMAP:
+        if (!parsePurgeVmapAt(s, lo, hi, o)) return;
         this.observedPurges++;
         this.lastNrLazy = -1;
         return;
-      case 'task_newtask': {
-        const n = parseTaskNewtask(r.payload);
-        if (n === null) return;
-        this.newtaskSeen.add(n.pid);
-        this.fork(r, n.pid);
+      case EV_NEWTASK: {
+        const n = parsed ?? { f: o, ok: parseNewtaskAt(s, lo, hi, o) };
+        if (!n.ok) return;
+        const pid = n.f.pid;
+        this.newtaskSeen.add(pid);
+        this.fork(r, pid);
         return;
       }
-      case 'sched_process_fork': {
-        const f = parseSchedProcessFork(r.payload);
-        if (f === null || this.newtaskSeen.delete(f.childPid)) return;
-        this.fork(r, f.childPid);
+      case EV_FORK: {
+        const f = parsed ?? { f: o, ok: parseForkAt(s, lo, hi, o) };
+        if (!f.ok || this.newtaskSeen.delete(f.f.pid2)) return;
+        this.fork(r, f.f.pid2);
         return;
       }
       default:

@@ -327,7 +327,7 @@ export function parseCaptureMarker(text: string): CaptureMarker | null {
 
 type FieldKind = 'text' | 'word' | 'int' | 'udec' | 'hex' | 'hex0x' | 'state' | 'bool';
 
-interface Layout {
+export interface Layout {
   keys: readonly string[];
   kinds: readonly FieldKind[];
   /** ` key=` for every key but the first, which is `key=` at the start. */
@@ -354,7 +354,7 @@ const SWITCH_LAYOUT = layout(
   ['next_pid', 'int'],
   ['next_prio', 'int'],
 );
-const WAKEUP_LAYOUT = layout(['comm', 'text'], ['pid', 'int'], ['prio', 'int'], ['target_cpu', 'int']);
+export const WAKEUP_LAYOUT = layout(['comm', 'text'], ['pid', 'int'], ['prio', 'int'], ['target_cpu', 'int']);
 const WAKEUP_3X_LAYOUT = layout(
   ['comm', 'text'],
   ['pid', 'int'],
@@ -363,18 +363,18 @@ const WAKEUP_3X_LAYOUT = layout(
   ['target_cpu', 'int'],
 );
 const WAKEUP_OLD_LAYOUT = layout(['comm', 'text'], ['pid', 'int'], ['prio', 'int'], ['success', 'int']);
-const FORK_LAYOUT = layout(['comm', 'text'], ['pid', 'int'], ['child_comm', 'text'], ['child_pid', 'int']);
-const NEWTASK_LAYOUT = layout(['pid', 'int'], ['comm', 'text'], ['clone_flags', 'hex'], ['oom_score_adj', 'int']);
-const EXIT_LAYOUT = layout(['comm', 'text'], ['pid', 'int'], ['prio', 'int'], ['group_dead', 'bool']);
-const COMM_PID_PRIO_LAYOUT = layout(['comm', 'text'], ['pid', 'int'], ['prio', 'int']);
-const MIGRATE_LAYOUT = layout(
+export const FORK_LAYOUT = layout(['comm', 'text'], ['pid', 'int'], ['child_comm', 'text'], ['child_pid', 'int']);
+export const NEWTASK_LAYOUT = layout(['pid', 'int'], ['comm', 'text'], ['clone_flags', 'hex'], ['oom_score_adj', 'int']);
+export const EXIT_LAYOUT = layout(['comm', 'text'], ['pid', 'int'], ['prio', 'int'], ['group_dead', 'bool']);
+export const COMM_PID_PRIO_LAYOUT = layout(['comm', 'text'], ['pid', 'int'], ['prio', 'int']);
+export const MIGRATE_LAYOUT = layout(
   ['comm', 'text'],
   ['pid', 'int'],
   ['prio', 'int'],
   ['orig_cpu', 'int'],
   ['dest_cpu', 'int'],
 );
-const ALLOC_VMAP_LAYOUT = layout(
+export const ALLOC_VMAP_LAYOUT = layout(
   ['va_start', 'udec'],
   ['size', 'udec'],
   ['align', 'udec'],
@@ -382,8 +382,8 @@ const ALLOC_VMAP_LAYOUT = layout(
   ['vend', 'hex0x'],
   ['failed', 'int'],
 );
-const FREE_VMAP_LAYOUT = layout(['va_start', 'hex0x'], ['nr_lazy', 'udec'], ['nr_lazy_max', 'udec']);
-const PURGE_VMAP_LAYOUT = layout(['start', 'hex0x'], ['end', 'hex0x'], ['num_purged', 'udec']);
+export const FREE_VMAP_LAYOUT = layout(['va_start', 'hex0x'], ['nr_lazy', 'udec'], ['nr_lazy_max', 'udec']);
+export const PURGE_VMAP_LAYOUT = layout(['start', 'hex0x'], ['end', 'hex0x'], ['num_purged', 'udec']);
 const KMEM_LAYOUTS: readonly Layout[] = [
   layout(
     ['call_site', 'text'],
@@ -445,7 +445,7 @@ function valueOk(kind: FieldKind, v: string): boolean {
 }
 
 /** The values of `payload` in layout order, or null. Blanks around it are ignored (trace-cmd pads after the event name). */
-function splitFields(payload: string, lay: Layout): string[] | null {
+export function splitFields(payload: string, lay: Layout): string[] | null {
   const s = payload.trim();
   if (!s.startsWith(lay.seps[0])) return null;
   const out = new Array<string>(lay.keys.length);
@@ -530,4 +530,116 @@ function parsePluginWakeup(s: string): SchedWakeup | null {
 
 function optionalNumber(v: string | undefined): number | null {
   return v === undefined ? null : Number(v);
+}
+
+// ---------------------------------------------------------------------------
+// Allocation-free greedy split, for the replay's hot path (src/replay/fastparse.ts).
+//
+// splitFields takes, for each field from the right, the rightmost ` key=` whose
+// value checks and whose prefix splits, backtracking on failure. When the
+// rightmost candidate works at every level — every well-formed payload — that
+// first path is its answer, so splitGreedy tries only that path, on a range of a
+// larger string (the reader's chunk), and records offsets instead of slices. It
+// returns false whenever splitFields could decide otherwise (a check failed,
+// blanks around the payload, a value it cannot judge without the regex): the
+// caller then asks splitFields itself, so the answers are the same by
+// construction.
+
+/** Where each field's value is, after splitGreedy: s[start[i], end[i]). */
+export class FieldSpans {
+  readonly start = new Int32Array(16);
+  readonly end = new Int32Array(16);
+}
+
+/**
+ * Greedy split of s[lo, hi) by `lay`, which starts with `prefix` (its first
+ * `key=`, or `va_start: ` for alloc_vmap_area). True only if it is splitFields'
+ * own answer for s.slice(lo, hi). Every later separator starts with a blank and
+ * the `key=` prefixes have none, so no separator can start inside the prefix;
+ * for `va_start: ` splitFields splits `va_start=` + the rest, whose separators
+ * can only start in the rest too.
+ */
+export function splitGreedy(s: string, lo: number, hi: number, lay: Layout, prefix: string, spans: FieldSpans): boolean {
+  if (hi <= lo || !isPlainEdge(s.charCodeAt(lo)) || !isPlainEdge(s.charCodeAt(hi - 1))) return false;
+  if (hi - lo < prefix.length || !s.startsWith(prefix, lo)) return false;
+  const first = lo + prefix.length;
+  let end = hi;
+  for (let i = lay.keys.length - 1; i > 0; i--) {
+    const sep = lay.seps[i];
+    const from = end - sep.length;
+    const at = from < first ? -1 : s.lastIndexOf(sep, from);
+    if (at < first) return false;
+    const vs = at + sep.length;
+    if (!valueOkAt(lay.kinds[i], s, vs, end)) return false;
+    spans.start[i] = vs;
+    spans.end[i] = end;
+    end = at;
+  }
+  if (!valueOkAt(lay.kinds[0], s, first, end)) return false;
+  spans.start[0] = first;
+  spans.end[0] = end;
+  return true;
+}
+
+/** Printable ASCII but not a blank: trim() leaves such an edge alone. */
+function isPlainEdge(c: number): boolean {
+  return c > 32 && c < 127;
+}
+
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isHexCode(c: number): boolean {
+  return isDigitCode(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/** valueOk(kind, s.slice(a, b)), without the slice or the regex; false also when unsure. */
+function valueOkAt(kind: FieldKind, s: string, a: number, b: number): boolean {
+  const n = b - a;
+  switch (kind) {
+    case 'text':
+      return true;
+    case 'word':
+      if (n < 1) return false;
+      for (let i = a; i < b; i++) if (!isPlainEdge(s.charCodeAt(i))) return false;
+      return true;
+    case 'int': {
+      const d = n > 0 && s.charCodeAt(a) === 45 ? a + 1 : a;
+      if (b - d < 1 || b - d > 10) return false;
+      for (let i = d; i < b; i++) if (!isDigitCode(s.charCodeAt(i))) return false;
+      return true;
+    }
+    case 'udec':
+      if (n < 1 || n > 20) return false;
+      for (let i = a; i < b; i++) if (!isDigitCode(s.charCodeAt(i))) return false;
+      return true;
+    case 'hex':
+      if (n < 1 || n > 16) return false;
+      for (let i = a; i < b; i++) if (!isHexCode(s.charCodeAt(i))) return false;
+      return true;
+    case 'hex0x':
+      if (n < 3 || n > 18 || s.charCodeAt(a) !== 48 || s.charCodeAt(a + 1) !== 120) return false;
+      for (let i = a + 2; i < b; i++) if (!isHexCode(s.charCodeAt(i))) return false;
+      return true;
+    case 'state':
+      if (n < 1 || n > 32) return false;
+      for (let i = a; i < b; i++) {
+        const c = s.charCodeAt(i);
+        if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 124 || c === 43)) return false;
+      }
+      return true;
+    case 'bool':
+      return (n === 4 && s.startsWith('true', a)) || (n === 5 && s.startsWith('false', a));
+  }
+}
+
+/** Number(s.slice(a, b)) of a value that passed the 'int' or 'udec' check. */
+export function numberAt(s: string, a: number, b: number): number {
+  // Beyond 15 digits the digit loop could round differently from Number().
+  if (b - a > 15) return Number(s.slice(a, b));
+  const neg = s.charCodeAt(a) === 45;
+  let v = 0;
+  for (let i = neg ? a + 1 : a; i < b; i++) v = v * 10 + (s.charCodeAt(i) - 48);
+  return neg ? -v : v;
 }
