@@ -25,15 +25,31 @@ export interface CloneArgs {
  * (-12, ENOMEM) when the stack or a later step could not be had.
  */
 export function kernelClone(k: Kernel, cpu: number, parent: TaskStruct, args: CloneArgs): number {
-  const c = k.costs;
   k.stats.forks++;
   const p = dupTaskStruct(k, cpu, parent);
-  if (!p) {
-    k.stats.forkFailures++;
-    k.trace(cpu, 'fork_failed', { parent_pid: parent.pid, reason: 'dup_task_struct' });
-    return -12;
+  if (!p) return dupTaskStructFailed(k, cpu, parent);
+  return copyProcess(k, cpu, parent, p, args);
+}
+
+/** copy_process() after dup_task_struct() failed: -ENOMEM. */
+export function dupTaskStructFailed(k: Kernel, cpu: number, parent: TaskStruct): number {
+  k.stats.forkFailures++;
+  k.trace(cpu, 'fork_failed', { parent_pid: parent.pid, reason: 'dup_task_struct' });
+  return -12;
+}
+
+/** copy_process() after dup_task_struct(): the child's identity, then success or bad_fork_free. */
+export function copyProcess(k: Kernel, cpu: number, parent: TaskStruct, p: TaskStruct, args: CloneArgs): number {
+  copyProcessInit(k, cpu, parent, p, args);
+  if (args.failAfterDup) {
+    badForkFree(k, cpu, p);
+    return copyProcessFailed(k, cpu, parent);
   }
-  k.spend(c.cloneBaseNs + (args.thread ? 0 : c.forkProcessExtraNs));
+  return copyProcessDone(k, cpu, parent, p, args);
+}
+
+export function copyProcessInit(k: Kernel, cpu: number, parent: TaskStruct, p: TaskStruct, args: CloneArgs): void {
+  k.spend(k.costs.cloneBaseNs + (args.thread ? 0 : k.costs.forkProcessExtraNs));
   p.pid = args.pid ?? k.allocPid();
   p.comm = args.comm ?? parent.comm;
   p.tgid = args.thread ? parent.tgid : p.pid;
@@ -46,12 +62,16 @@ export function kernelClone(k: Kernel, cpu: number, parent: TaskStruct, args: Cl
   p.state = TASK_NEW;
   p.forkTsNs = k.nowNs;
   if (p.stack) p.stack.ownerPid = p.pid;
-  if (args.failAfterDup) {
-    badForkFree(k, cpu, p);
-    k.stats.forkFailures++;
-    k.trace(cpu, 'fork_failed', { parent_pid: parent.pid, reason: 'copy_process' });
-    return -12;
-  }
+}
+
+export function copyProcessFailed(k: Kernel, cpu: number, parent: TaskStruct): number {
+  k.stats.forkFailures++;
+  k.trace(cpu, 'fork_failed', { parent_pid: parent.pid, reason: 'copy_process' });
+  return -12;
+}
+
+/** The child is hashed (findable by pid) and the fork is traced. */
+export function copyProcessDone(k: Kernel, cpu: number, parent: TaskStruct, p: TaskStruct, args: CloneArgs): number {
   k.attachTask(p);
   k.trace(cpu, 'task_newtask', { pid: p.pid, comm: p.comm, clone_flags: args.thread ? '3d0f00' : '1200000', oom_score_adj: 0 });
   k.trace(cpu, 'sched_process_fork', { comm: parent.comm, pid: parent.pid, child_comm: p.comm, child_pid: p.pid });
@@ -64,19 +84,30 @@ export function kernelClone(k: Kernel, cpu: number, parent: TaskStruct, args: Cl
  * the stack is taken at the start of copy_process(), on the parent's CPU.
  */
 export function dupTaskStruct(k: Kernel, cpu: number, orig: TaskStruct): TaskStruct | null {
-  const cfg = k.cfg;
-  k.spend(k.costs.taskStructAllocNs);
-  const tsk = k.newTaskStruct();
-  tsk.memcg = orig.memcg;
+  const tsk = dupTaskStructBegin(k, orig);
   const stack = allocThreadStackNode(k, cpu, tsk);
   if (!stack) {
     k.freeTaskStruct(tsk);
     return null;
   }
+  dupTaskStructFinish(k, tsk, stack);
+  return tsk;
+}
+
+/** The task_struct itself (alloc_task_struct_node), before the stack. */
+export function dupTaskStructBegin(k: Kernel, orig: TaskStruct): TaskStruct {
+  k.spend(k.costs.taskStructAllocNs);
+  const tsk = k.newTaskStruct();
+  tsk.memcg = orig.memcg;
+  return tsk;
+}
+
+/** The stack is the child's: stack_refcount 1, accounted, usage references set. */
+export function dupTaskStructFinish(k: Kernel, tsk: TaskStruct, stack: KStack): void {
   tsk.stack = stack;
-  if (cfg.THREAD_INFO_IN_TASK) tsk.stackRefcount = 1;
+  if (k.cfg.THREAD_INFO_IN_TASK) tsk.stackRefcount = 1;
   accountKernelStack(k, stack, +1);
-  if (cfg.RCU_USERS) {
+  if (k.cfg.RCU_USERS) {
     // "One for the user space visible state that goes away when reaped. One for the scheduler."
     tsk.rcuUsers = 2;
     tsk.usage = 1;
@@ -84,7 +115,6 @@ export function dupTaskStruct(k: Kernel, cpu: number, orig: TaskStruct): TaskStr
     // "One for us, one for whoever does the release_task() (usually parent)"
     tsk.usage = 2;
   }
-  return tsk;
 }
 
 /**
@@ -95,16 +125,44 @@ export function allocThreadStackNode(k: Kernel, cpu: number, tsk: TaskStruct): K
   const cfg = k.cfg;
   const c = k.costs;
   if (!cfg.VMAP_STACK) return allocPageStack(k, cpu, tsk);
-  const cache = k.cpus[cpu].cachedStacks;
-  if (cfg.CACHE_ATOMIC === 'irq-off') k.spendAlloc(c.irqSaveRestoreNs); // v4.9: local_irq_disable()
-  for (let i = 0; i < cache.length; i++) {
+  const n = cfg.NR_CACHED_STACKS;
+  if (cacheScanIrqOff(k)) k.spendAlloc(c.irqSaveRestoreNs); // v4.9: local_irq_disable()
+  for (let i = 0; i < n; i++) {
     if (cfg.CACHE_ATOMIC === 'xchg') k.spendAlloc(c.percpuXchgNs); // this_cpu_xchg(cached_stacks[i], NULL)
-    const s = cache[i];
+    const s = cacheSlotRead(k, cpu, i);
     if (!s) continue;
-    cache[i] = null;
-    k.cacheOccupancyChanged(cpu, -1);
+    cacheSlotClear(k, cpu, i);
     return takeCachedStack(k, cpu, tsk, s, i);
   }
+  return allocThreadStackMiss(k, cpu, tsk);
+}
+
+/**
+ * v4.9 scans the cache with irqs off (local_irq_disable on alloc,
+ * local_irq_save on release): a release from IRQ context on this CPU cannot
+ * land between a slot's read and its write. ≥4.11 needs no irq-off: each slot
+ * is one this_cpu_xchg / this_cpu_cmpxchg. The cache-irq-unsafe mutation
+ * drops the irq-off.
+ */
+export function cacheScanIrqOff(k: Kernel): boolean {
+  return k.cfg.CACHE_ATOMIC === 'irq-off' && !k.mut.cacheIrqUnsafe;
+}
+
+/** this_cpu_read(cached_stacks[i]) (and the read half of ≥4.11's xchg / cmpxchg). */
+export function cacheSlotRead(k: Kernel, cpu: number, slot: number): KStack | null {
+  return k.cpus[cpu].cachedStacks[slot];
+}
+
+/** this_cpu_write(cached_stacks[i], NULL) (the write half of ≥4.11's xchg). */
+export function cacheSlotClear(k: Kernel, cpu: number, slot: number): void {
+  const cache = k.cpus[cpu].cachedStacks;
+  if (cache[slot]) k.cacheOccupancyChanged(cpu, -1);
+  cache[slot] = null;
+}
+
+/** alloc_thread_stack_node() when no slot held a stack: a fresh vmalloc, charged. */
+export function allocThreadStackMiss(k: Kernel, cpu: number, tsk: TaskStruct): KStack | null {
+  const cfg = k.cfg;
   k.stats.cacheMisses++;
   k.cpuStats[cpu].misses++;
   k.trace(cpu, 'stack_cache_miss', { cached: 0 });
@@ -120,7 +178,7 @@ export function allocThreadStackNode(k: Kernel, cpu: number, tsk: TaskStruct): K
   return s;
 }
 
-function takeCachedStack(k: Kernel, cpu: number, tsk: TaskStruct, s: KStack, slot: number): KStack | null {
+export function takeCachedStack(k: Kernel, cpu: number, tsk: TaskStruct, s: KStack, slot: number): KStack | null {
   const cfg = k.cfg;
   k.stats.cacheHits++;
   k.cpuStats[cpu].hits++;
@@ -182,7 +240,7 @@ export function chargeColdStack(k: Kernel, lastTouchNs: number): void {
   }
 }
 
-function freePageStack(k: Kernel, cpu: number, s: KStack): void {
+export function freePageStack(k: Kernel, cpu: number, s: KStack): void {
   const order = k.cfg.THREAD_SIZE_ORDER;
   for (const pfn of s.pfns) k.zone.lastTouchNs[pfn] = s.lastTouchNs;
   k.zone.freePagesAt(s.pfns[0], order, cpu);
@@ -221,25 +279,35 @@ export function exitTaskStackAccount(k: Kernel, tsk: TaskStruct): void {
 export function tryReleaseThreadStackToCache(k: Kernel, cpu: number, s: KStack): boolean {
   const cfg = k.cfg;
   const c = k.costs;
-  const pc = k.cpus[cpu];
-  if (!pc.online && cfg.HOTPLUG_DRAIN) return false; // teardown already ran; nothing may refill it
-  const cache = pc.cachedStacks;
-  if (cfg.CACHE_ATOMIC === 'irq-off') k.spendFree(c.irqSaveRestoreNs);
-  for (let i = 0; i < cache.length; i++) {
+  if (!cacheReleaseAllowed(k, cpu)) return false;
+  const n = cfg.NR_CACHED_STACKS;
+  if (cacheScanIrqOff(k)) k.spendFree(c.irqSaveRestoreNs);
+  for (let i = 0; i < n; i++) {
     if (cfg.CACHE_ATOMIC === 'xchg') k.spendFree(c.percpuXchgNs);
-    if (cache[i]) continue;
-    cache[i] = s;
-    s.state = StackState.Cached;
-    s.cpu = cpu;
-    s.slot = i;
-    s.ownerPid = 0;
-    k.stats.cachePuts++;
-    k.cpuStats[cpu].puts++;
-    k.cacheOccupancyChanged(cpu, +1);
-    k.trace(cpu, 'stack_cache_put', { stack: s.id, slot: i, va: s.addr });
+    if (cacheSlotRead(k, cpu, i)) continue;
+    cacheSlotStore(k, cpu, i, s);
     return true;
   }
   return false;
+}
+
+/** An offlined CPU whose teardown already ran (free_vm_stack_cache) may not be refilled. */
+export function cacheReleaseAllowed(k: Kernel, cpu: number): boolean {
+  return k.cpus[cpu].online || !k.cfg.HOTPLUG_DRAIN;
+}
+
+/** this_cpu_write(cached_stacks[i], vm) (the write half of ≥4.11's cmpxchg): a blind store. */
+export function cacheSlotStore(k: Kernel, cpu: number, slot: number, s: KStack): void {
+  const cache = k.cpus[cpu].cachedStacks;
+  if (!cache[slot]) k.cacheOccupancyChanged(cpu, +1);
+  cache[slot] = s;
+  s.state = StackState.Cached;
+  s.cpu = cpu;
+  s.slot = slot;
+  s.ownerPid = 0;
+  k.stats.cachePuts++;
+  k.cpuStats[cpu].puts++;
+  k.trace(cpu, 'stack_cache_put', { stack: s.id, slot, va: s.addr });
 }
 
 /**
@@ -248,13 +316,24 @@ export function tryReleaseThreadStackToCache(k: Kernel, cpu: number, s: KStack):
  * thread_stack_delayed_free() → call_rcu (e540bf3162e8).
  */
 export function freeThreadStack(k: Kernel, cpu: number, tsk: TaskStruct): void {
-  const s = tsk.stack!;
-  tsk.stack = null;
+  const s = freeThreadStackBegin(tsk);
   if (!s.vmapped) {
     freePageStack(k, cpu, s);
     return;
   }
   if (tryReleaseThreadStackToCache(k, cpu, s)) return;
+  freeThreadStackCacheFull(k, cpu, s);
+}
+
+/** tsk->stack = NULL: the stack is in the releaser's hands. */
+export function freeThreadStackBegin(tsk: TaskStruct): KStack {
+  const s = tsk.stack!;
+  tsk.stack = null;
+  return s;
+}
+
+/** No cache slot was free (or the CPU is offline): the version's cache-full path. */
+export function freeThreadStackCacheFull(k: Kernel, cpu: number, s: KStack): void {
   k.stats.cacheFull++;
   switch (k.cfg.CACHE_FULL) {
     case 'vfree':
@@ -270,7 +349,7 @@ export function freeThreadStack(k: Kernel, cpu: number, tsk: TaskStruct): void {
 }
 
 /** thread_stack_delayed_free(): the rcu_head is written into the dead stack itself. */
-function threadStackDelayedFree(k: Kernel, cpu: number, s: KStack): void {
+export function threadStackDelayedFree(k: Kernel, cpu: number, s: KStack): void {
   s.state = StackState.RcuPending;
   s.cpu = cpu;
   s.ownerPid = 0;
@@ -312,14 +391,19 @@ export function freeVmStackCache(k: Kernel, ctlCpu: number, deadCpu: number): nu
  * release of a task that is not TASK_DEAD is refused (and reported).
  */
 export function releaseTaskStack(k: Kernel, cpu: number, tsk: TaskStruct): void {
+  if (releaseTaskStackBegin(k, cpu, tsk)) freeThreadStack(k, cpu, tsk);
+}
+
+/** release_task_stack() up to free_thread_stack(): the checks and the accounting. False: refused. */
+export function releaseTaskStackBegin(k: Kernel, cpu: number, tsk: TaskStruct): boolean {
   const s = tsk.stack;
   if (tsk.state !== TASK_DEAD) {
     k.violation('release-not-dead', cpu, tsk.pid, s, `release_task_stack() of pid ${tsk.pid} whose state is not TASK_DEAD: WARN, stack leaked`);
-    return;
+    return false;
   }
   if (!s) {
     k.violation('double-free', cpu, tsk.pid, null, `release_task_stack() of pid ${tsk.pid} which has no stack`);
-    return;
+    return false;
   }
   k.stats.stackReleases++;
   k.trace(cpu, 'stack_release', { stack: s.id, pid: tsk.pid, refcount: tsk.stackRefcount });
@@ -328,19 +412,28 @@ export function releaseTaskStack(k: Kernel, cpu: number, tsk: TaskStruct): void 
     // 4.19–5.17 uncharged in free_thread_stack; 4.9 never recharged, so never uncharged here.
     if (k.cfg.MEMCG_KMEM && k.cfg.MEMCG_CHARGE === 'assign') memcgUncharge(k, s);
   }
-  freeThreadStack(k, cpu, tsk);
+  return true;
 }
 
 /** put_task_stack(): the last reference releases the stack, on the CPU and in the context of the caller. */
 export function putTaskStack(k: Kernel, cpu: number, tsk: TaskStruct): void {
-  if (!k.cfg.THREAD_INFO_IN_TASK) return; // a no-op without THREAD_INFO_IN_TASK
+  if (putTaskStackDec(k, cpu, tsk)) releaseTaskStack(k, cpu, tsk);
+}
+
+/**
+ * refcount_dec_and_test(&tsk->stack_refcount): true when this put was the last
+ * and the caller must release_task_stack(). A no-op without THREAD_INFO_IN_TASK.
+ */
+export function putTaskStackDec(k: Kernel, cpu: number, tsk: TaskStruct): boolean {
+  if (!k.cfg.THREAD_INFO_IN_TASK) return false;
   if (tsk.stackRefcount <= 0) {
     k.violation('refcount-underflow', cpu, tsk.pid, tsk.stack, `put_task_stack() of pid ${tsk.pid} with stack_refcount ${tsk.stackRefcount}`);
-    return;
+    return false;
   }
   tsk.stackRefcount--;
-  if (tsk.stackRefcount === 0) releaseTaskStack(k, cpu, tsk);
-  else if (tsk.state === TASK_DEAD && tsk.stack && !tsk.onCpu) tsk.stack.state = StackState.DeadPinned;
+  if (tsk.stackRefcount === 0) return true;
+  if (tsk.state === TASK_DEAD && tsk.stack && !tsk.onCpu) tsk.stack.state = StackState.DeadPinned;
+  return false;
 }
 
 /** try_get_task_stack(): pins only while the refcount is not already zero. */
@@ -386,9 +479,19 @@ export function putTaskStruct(k: Kernel, cpu: number, tsk: TaskStruct): void {
  * v4.9's bad_fork_free also sets TASK_DEAD and puts the stack before free_task().
  */
 function badForkFree(k: Kernel, cpu: number, p: TaskStruct): void {
+  if (badForkFreeBegin(k, p) && putTaskStackDec(k, cpu, p)) releaseTaskStack(k, cpu, p);
+  badForkFreeFinish(k, cpu, p);
+}
+
+/** WRITE_ONCE(p->__state, TASK_DEAD) and the ≥5.18 accounting; true if put_task_stack() follows. */
+export function badForkFreeBegin(k: Kernel, p: TaskStruct): boolean {
   p.state = TASK_DEAD;
   if (k.cfg.STACK_ACCOUNT === 'exit') exitTaskStackAccount(k, p);
-  if (k.cfg.THREAD_INFO_IN_TASK && !k.mut.noBadForkPut) putTaskStack(k, cpu, p);
+  return k.cfg.THREAD_INFO_IN_TASK && !k.mut.noBadForkPut;
+}
+
+/** delayed_free_task(p): the task_struct goes one grace period later. */
+export function badForkFreeFinish(k: Kernel, cpu: number, p: TaskStruct): void {
   p.usage = 1;
   p.rcuUsers = 0;
   k.attachTask(p);

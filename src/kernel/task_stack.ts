@@ -6,7 +6,7 @@
 //
 // A reader is split into begin (pin), access (the walk / the read) and end
 // (unpin) so that drivers can interleave other CPUs between them.
-import { putTaskStack, putTaskStruct, tryGetTaskStack } from './fork.ts';
+import { putTaskStackDec, putTaskStruct, releaseTaskStack, tryGetTaskStack } from './fork.ts';
 import type { Kernel } from './kernel.ts';
 import { type KStack, StackState, type TaskStruct } from './task.ts';
 
@@ -70,14 +70,23 @@ export function stackReaderAccess(k: Kernel, cpu: number, r: StackReader): void 
  * touches the exited completion, which lives on the kthread's stack (≤4.9).
  */
 export function stackReaderEnd(k: Kernel, cpu: number, r: StackReader): void {
+  stackReaderLastTouch(k, cpu, r);
+  if (stackReaderUnpin(k, cpu, r)) releaseTaskStack(k, cpu, r.target);
+  putTaskStruct(k, cpu, r.target);
+}
+
+/** kthread_stop(): wait_for_completion(&kthread->exited), on the kthread's stack (≤4.9). */
+export function stackReaderLastTouch(k: Kernel, cpu: number, r: StackReader): void {
   if (r.kind === 'kthread' && r.stack && k.cfg.KTHREAD_ON_STACK) {
     checkStackAccess(k, cpu, r, 'wait_for_completion(&kthread->exited)');
   }
-  if (r.pinned) {
-    k.trace(cpu, 'stack_unpin', { reader: r.kind, pid: r.target.pid, stack: r.stack!.id, refcount: r.target.stackRefcount - 1 });
-    putTaskStack(k, cpu, r.target);
-  }
-  putTaskStruct(k, cpu, r.target);
+}
+
+/** put_task_stack()'s dec-and-test; true when the caller must release the stack (the last put). */
+export function stackReaderUnpin(k: Kernel, cpu: number, r: StackReader): boolean {
+  if (!r.pinned) return false;
+  k.trace(cpu, 'stack_unpin', { reader: r.kind, pid: r.target.pid, stack: r.stack!.id, refcount: r.target.stackRefcount - 1 });
+  return putTaskStackDec(k, cpu, r.target);
 }
 
 /**

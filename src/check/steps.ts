@@ -1,0 +1,296 @@
+// The kernel paths of src/kernel, cut at the points where the kernel can
+// really interleave: each `yield` announces the next atomic step, and the code
+// between two yields calls the same model primitives the simulator's
+// monolithic paths call in sequence (src/kernel/fork.ts, task_stack.ts).
+import { doExit, releaseTask } from '../kernel/exit.ts';
+import {
+  allocThreadStackMiss,
+  cacheReleaseAllowed,
+  cacheScanIrqOff,
+  cacheSlotClear,
+  cacheSlotRead,
+  cacheSlotStore,
+  type CloneArgs,
+  copyProcessDone,
+  copyProcessFailed,
+  copyProcessInit,
+  badForkFreeBegin,
+  badForkFreeFinish,
+  dupTaskStructBegin,
+  dupTaskStructFailed,
+  dupTaskStructFinish,
+  freePageStack,
+  freeThreadStackBegin,
+  freeThreadStackCacheFull,
+  putTaskStackDec,
+  putTaskStruct,
+  releaseTaskStackBegin,
+  takeCachedStack,
+} from '../kernel/fork.ts';
+import { freeVmStackCache } from '../kernel/fork.ts';
+import { cpuDown } from '../kernel/hotplug.ts';
+import { rcuCore, rcuGpKthread } from '../kernel/rcu.ts';
+import { contextSwitch, wakeUpNewTask } from '../kernel/sched/core.ts';
+import {
+  type ReaderKind,
+  READER_FUNCTIONS,
+  type StackReader,
+  stackReaderAccess,
+  stackReaderBegin,
+  stackReaderLastTouch,
+  stackReaderUnpin,
+} from '../kernel/task_stack.ts';
+import { EXIT_ZOMBIE, type KStack, type TaskStruct } from '../kernel/task.ts';
+import type { Body, Exec, Thread } from './exec.ts';
+
+/**
+ * release_task_stack() → free_thread_stack() after the caller's put hit zero:
+ * the dec-and-test and the release checks are one step (nobody can pin a stack
+ * whose refcount is zero), then the cache scan slot by slot.
+ */
+export function* releaseStack(x: Exec, self: Thread, cpu: number, tsk: TaskStruct): Body {
+  const k = x.k;
+  if (!releaseTaskStackBegin(k, cpu, tsk)) return;
+  const s = freeThreadStackBegin(tsk);
+  if (!s.vmapped) {
+    freePageStack(k, cpu, s);
+    return;
+  }
+  yield* cacheRelease(x, self, cpu, s);
+}
+
+/** try_release_thread_stack_to_cache(), then the cache-full path. */
+export function* cacheRelease(x: Exec, self: Thread, cpu: number, s: KStack): Body {
+  const k = x.k;
+  const n = k.cfg.NR_CACHED_STACKS;
+  if (cacheReleaseAllowed(k, cpu)) {
+    if (k.cfg.CACHE_ATOMIC === 'xchg') {
+      for (let i = 0; i < n; i++) {
+        yield { label: `this_cpu_cmpxchg(cached_stacks[${i}], NULL, stack #${s.id})` };
+        if (cacheSlotRead(k, cpu, i)) {
+          self.note = '→ slot taken';
+          continue;
+        }
+        cacheSlotStore(k, cpu, i, s);
+        return;
+      }
+    } else {
+      const irqOff = cacheScanIrqOff(k);
+      for (let i = 0; i < n; i++) {
+        yield { label: `${i === 0 && irqOff ? 'local_irq_save(); ' : ''}this_cpu_read(cached_stacks[${i}]) to release stack #${s.id}` };
+        self.irqOff = irqOff;
+        const cur = cacheSlotRead(k, cpu, i);
+        self.note = cur ? `→ stack #${cur.id}` : '→ NULL';
+        if (cur) continue;
+        yield { label: `this_cpu_write(cached_stacks[${i}], stack #${s.id})${irqOff ? '; local_irq_restore()' : ''}` };
+        cacheSlotStore(k, cpu, i, s);
+        self.irqOff = false;
+        return;
+      }
+      self.irqOff = false;
+    }
+  }
+  yield { label: `cache full: ${k.cfg.CACHE_FULL === 'rcu-retry' ? 'call_rcu(thread_stack_free_rcu)' : k.cfg.CACHE_FULL}(stack #${s.id})` };
+  freeThreadStackCacheFull(k, cpu, s);
+}
+
+/**
+ * __schedule() away from a TASK_DEAD task, then finish_task_switch(). The
+ * explorer holds one extra stack reference across the sched_switch step
+ * (contextSwitch runs finish_task_switch's put_task_stack inside it) and drops
+ * it as the next step, so the final put and the release it may start are
+ * steps of their own. The CPU stays non-preemptible (no quiescent state)
+ * from do_exit's preempt_disable() to the end of finish_task_switch().
+ */
+export function* finalSwitch(x: Exec, self: Thread, cpu: number, prev: TaskStruct, next: TaskStruct): Body {
+  const k = x.k;
+  yield { label: `schedule(): sched_switch pid ${prev.pid} (TASK_DEAD) → ${next.pid === 0 ? 'idle' : `pid ${next.pid}`}; finish_task_switch()` };
+  self.noQs = true;
+  const held = k.cfg.THREAD_INFO_IN_TASK && k.cfg.STACK_FREE === 'early' && !k.mut.earlyFreeWithoutRefcount && prev.stack !== null;
+  if (held) prev.stackRefcount++;
+  contextSwitch(k, cpu, prev, next, 'S');
+  if (held) {
+    yield { label: `finish_task_switch(): put_task_stack(pid ${prev.pid})` };
+    if (putTaskStackDec(k, cpu, prev)) {
+      self.note = '→ last reference';
+      yield* releaseStack(x, self, cpu, prev);
+    } else self.note = `→ stack_refcount ${prev.stackRefcount}`;
+  }
+  self.noQs = false;
+}
+
+/** do_exit() of the task current on `cpu` up to do_task_dead(): from here preemption is off. */
+export function* exitTask(x: Exec, self: Thread, cpu: number, tsk: TaskStruct): Body {
+  yield { label: `do_exit(pid ${tsk.pid}): exit_notify(), __state = TASK_DEAD` };
+  doExit(x.k, cpu, tsk, true);
+  self.noQs = true;
+}
+
+/** wait4() in the parent: release_task() once the child is a zombie. */
+export function* reap(x: Exec, cpu: number, tsk: TaskStruct): Body {
+  yield { label: `wait4(): release_task(pid ${tsk.pid})`, guard: () => tsk.exitState === EXIT_ZOMBIE };
+  releaseTask(x.k, cpu, tsk);
+}
+
+/**
+ * A reader of another task's stack: get_task_struct() + try_get_task_stack()
+ * (one step: both are single atomic operations on the target, taken in the
+ * caller's own order), the walk, then put_task_stack() and put_task_struct().
+ * A /proc reader finds the task by pid (`lookup`); an interrupt-context walker
+ * (perf, sysrq) is handed a task it may not find again after release_task().
+ */
+export function* stackReader(x: Exec, self: Thread, cpu: number, kind: ReaderKind, target: TaskStruct, lookup = true): Body {
+  const k = x.k;
+  const fn = READER_FUNCTIONS[kind].split(' ')[0];
+  const pin = k.mut.noPin.has(kind) ? 'reads tsk->stack with no pin' : 'try_get_task_stack()';
+  yield { label: `${fn}(pid ${target.pid}): get_task_struct(), ${pin}` };
+  // The pid lookup (get_pid_task) fails once release_task() unhashed the task; kthread_stop holds its own reference.
+  if (target.freed || (lookup && target.released && kind !== 'kthread')) {
+    self.note = '→ no such task';
+    return;
+  }
+  const r = stackReaderBegin(k, cpu, kind, target);
+  if (!r) return;
+  self.note = r.stack ? (r.pinned ? `→ pinned stack #${r.stack.id}, stack_refcount ${target.stackRefcount}` : `→ stack #${r.stack.id}`) : '→ no stack';
+  if (r.stack && kind !== 'kthread') {
+    yield { label: `${fn}: walk stack #${r.stack.id} of pid ${target.pid}` };
+    stackReaderAccess(k, cpu, r);
+  }
+  yield* stackReaderRelease(x, self, cpu, r);
+  // The double-put mutation (as Kernel.stackReaderEnd applies it): the reader's put path runs twice.
+  if (k.mut.doublePut && r.pinned) yield* stackReaderRelease(x, self, cpu, r);
+}
+
+function* stackReaderRelease(x: Exec, self: Thread, cpu: number, r: StackReader): Body {
+  const k = x.k;
+  const touches = r.kind === 'kthread' && r.stack !== null && k.cfg.KTHREAD_ON_STACK;
+  if (r.pinned || touches) {
+    yield { label: `${touches ? 'wait_for_completion(&kthread->exited); ' : ''}put_task_stack(pid ${r.target.pid})` };
+    stackReaderLastTouch(k, cpu, r);
+    if (stackReaderUnpin(k, cpu, r)) {
+      self.note = '→ last reference';
+      yield* releaseStack(x, self, cpu, r.target);
+    } else if (r.pinned) self.note = `→ stack_refcount ${r.target.stackRefcount}`;
+  }
+  yield { label: `put_task_struct(pid ${r.target.pid})` };
+  putTaskStruct(k, cpu, r.target);
+  self.note = r.target.freed ? '→ free_task()' : `→ usage ${r.target.usage}`;
+}
+
+/**
+ * copy_process() → dup_task_struct() → alloc_thread_stack_node(): the cache
+ * scan slot by slot (v4.9: read then write under local_irq_disable; ≥4.11 one
+ * this_cpu_xchg per slot), then the rest of the fork. Returns via `out.child`.
+ */
+export function* fork(x: Exec, self: Thread, cpu: number, parent: TaskStruct, args: CloneArgs, out: { child: TaskStruct | null }): Body {
+  const k = x.k;
+  yield { label: `copy_process() by pid ${parent.pid}: dup_task_struct()${args.failAfterDup ? ' (copy_mm will fail)' : ''}` };
+  k.stats.forks++;
+  const tsk = dupTaskStructBegin(k, parent);
+  let stack: KStack | null = null;
+  const n = k.cfg.NR_CACHED_STACKS;
+  if (k.cfg.CACHE_ATOMIC === 'xchg') {
+    for (let i = 0; i < n && !stack; i++) {
+      yield { label: `this_cpu_xchg(cached_stacks[${i}], NULL)` };
+      const s = cacheSlotRead(k, cpu, i);
+      self.note = s ? `→ stack #${s.id}` : '→ NULL';
+      if (!s) continue;
+      cacheSlotClear(k, cpu, i);
+      stack = takeCachedStack(k, cpu, tsk, s, i);
+    }
+  } else {
+    const irqOff = cacheScanIrqOff(k);
+    for (let i = 0; i < n && !stack; i++) {
+      yield { label: `${i === 0 && irqOff ? 'local_irq_disable(); ' : ''}this_cpu_read(cached_stacks[${i}]) for a new stack` };
+      self.irqOff = irqOff;
+      const s = cacheSlotRead(k, cpu, i);
+      self.note = s ? `→ stack #${s.id}` : '→ NULL';
+      if (!s) continue;
+      yield { label: `this_cpu_write(cached_stacks[${i}], NULL), take stack #${s.id}${irqOff ? '; local_irq_enable()' : ''}` };
+      cacheSlotClear(k, cpu, i);
+      stack = takeCachedStack(k, cpu, tsk, s, i);
+      self.irqOff = false;
+    }
+    self.irqOff = false;
+  }
+  if (!stack) {
+    yield { label: 'cache miss: vmalloc a new stack' };
+    stack = allocThreadStackMiss(k, cpu, tsk);
+  }
+  if (!stack) {
+    k.freeTaskStruct(tsk);
+    dupTaskStructFailed(k, cpu, parent);
+    return;
+  }
+  dupTaskStructFinish(k, tsk, stack);
+  copyProcessInit(k, cpu, parent, tsk, args);
+  x.track(tsk);
+  if (args.failAfterDup) {
+    yield { label: `bad_fork_free: __state = TASK_DEAD, put_task_stack(pid ${tsk.pid})` };
+    if (badForkFreeBegin(k, tsk) && putTaskStackDec(k, cpu, tsk)) {
+      self.note = '→ last reference';
+      yield* releaseStack(x, self, cpu, tsk);
+    }
+    yield { label: `delayed_free_task(pid ${tsk.pid}): call_rcu()` };
+    badForkFreeFinish(k, cpu, tsk);
+    copyProcessFailed(k, cpu, parent);
+    return;
+  }
+  yield { label: `copy_process(): pid ${tsk.pid} hashed; wake_up_new_task()` };
+  copyProcessDone(k, cpu, parent, tsk, args);
+  wakeUpNewTask(k, cpu, tsk, cpu);
+  out.child = tsk;
+}
+
+/** The RCU grace-period kthread: start a requested grace period; end it once no CPU holds one up. */
+export function* rcuGp(x: Exec): Body {
+  const k = x.k;
+  const rcu = k.rcu;
+  // A grace period only matters while a callback waits for it; without this bound the kthread would cycle for ever.
+  const waiting = (): boolean => {
+    for (const pc of k.cpus) {
+      const r = pc.rcu;
+      for (let i = r.head; i < r.cbs.length; i++) if (r.cbs[i].gpNeeded > rcu.gpCompleted) return true;
+    }
+    return false;
+  };
+  for (;;) {
+    if (!rcu.gpInProgress) {
+      yield { label: 'rcu_gp_init(): a grace period starts', guard: () => rcu.gpRequested && waiting() };
+      rcuGpKthread(k);
+    } else {
+      yield { label: 'every CPU passed a quiescent state: rcu_gp_cleanup(), the grace period ends', guard: () => rcu.readersInside === 0 && waiting() && x.quiescentPossible() };
+      // rcu_report_qs_rdp() from each CPU's tick: none is in a read-side or non-preemptible region.
+      for (const pc of k.cpus) pc.rcu.qsPending = false;
+      rcuGpKthread(k);
+    }
+  }
+}
+
+/** RCU_SOFTIRQ on `cpu`: rcu_do_batch() invokes the ready callbacks, one batch per step. */
+export function* rcuSoftirq(x: Exec, self: Thread, cpu: number): Body {
+  const k = x.k;
+  const r = k.cpus[cpu].rcu;
+  const ready = (): boolean => r.head < r.cbs.length && r.cbs[r.head].gpNeeded <= k.rcu.gpCompleted;
+  for (;;) {
+    self.between = true;
+    yield { label: 'RCU_SOFTIRQ: rcu_do_batch()', guard: ready };
+    self.between = false;
+    const names: string[] = [];
+    for (let i = r.head; i < r.cbs.length && r.cbs[i].gpNeeded <= k.rcu.gpCompleted; i++) {
+      const cb = r.cbs[i];
+      names.push(cb.stack ? `thread_stack_free_rcu(stack #${cb.stack.id})` : `${cb.kind === 2 ? 'delayed_put_task_struct' : '__delayed_free_task'}(pid ${cb.task!.pid})`);
+    }
+    self.note = `→ ${names.join(', ')}`;
+    rcuCore(k, cpu);
+  }
+}
+
+/** cpuhp teardown of `cpu` from `ctlCpu`, once that CPU is idle and its contexts are done. */
+export function* hotplugDown(x: Exec, ctlCpu: number, cpu: number, quiet: () => boolean): Body {
+  const k = x.k;
+  yield { label: `cpu_down(${cpu}): cpuhp teardown${k.cfg.HOTPLUG_DRAIN && !k.mut.noHotplugDrain ? ', free_vm_stack_cache()' : ''}`, guard: () => k.cpus[cpu].curr.pid === 0 && quiet() };
+  cpuDown(k, ctlCpu, cpu);
+}
+
+export { freeVmStackCache };
