@@ -6,6 +6,7 @@
 import type { Tracer } from '../kernel/events.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import type { KernelConfig } from '../config/knobs.ts';
+import { RecordView } from '../trace/formats.ts';
 import { readTrace } from '../trace/reader.ts';
 import type { ReaderStats, TraceRecord } from '../trace/types.ts';
 import { type Anomalies, type ForkPrediction, type ParsedPayload, ReplayDriver } from './driver.ts';
@@ -125,25 +126,37 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
   // task_newtask and sched_process_fork matter to both the driver and the
   // scorer: parsed once here and handed to both.
   const shared: ParsedPayload = { f: new PayloadFields(), ok: false };
+  // The reader's RecordView is read in place (payload as offsets into its
+  // chunk); records kept for later (the CPU probe) are copies.
   const feed = (r: TraceRecord, d: ReplayDriver): void => {
     const kind = eventKind(r.event);
-    const p = r.payload;
+    let p: string;
+    let lo = 0;
+    let hi: number;
+    if (r instanceof RecordView) {
+      p = r.text;
+      lo = r.payloadStart;
+      hi = r.payloadEnd;
+    } else {
+      p = r.payload;
+      hi = p.length;
+    }
     if (scorer === null) {
-      if (!isAnswerKeyKind(kind)) d.onEvent(r, kind, p, 0, p.length, null);
+      if (!isAnswerKeyKind(kind)) d.onEvent(r, kind, p, lo, hi, null);
       return;
     }
     v.remember(r);
     let parsed: ParsedPayload | null = null;
     if (kind === EV_NEWTASK || kind === EV_FORK) {
-      shared.ok = kind === EV_NEWTASK ? parseNewtaskAt(p, 0, p.length, shared.f) : parseForkAt(p, 0, p.length, shared.f);
+      shared.ok = kind === EV_NEWTASK ? parseNewtaskAt(p, lo, hi, shared.f) : parseForkAt(p, lo, hi, shared.f);
       parsed = shared;
     }
-    if (!isAnswerKeyKind(kind)) d.onEvent(r, kind, p, 0, p.length, parsed);
-    scorer.onEvent(r, kind, p, 0, p.length, parsed);
+    if (!isAnswerKeyKind(kind)) d.onEvent(r, kind, p, lo, hi, parsed);
+    scorer.onEvent(r, kind, p, lo, hi, parsed);
   };
 
   const stats: ReaderStats = await readTrace(source, {
-    onRecord(r) {
+    onView(r) {
       events++;
       if (driver !== null) {
         feed(r, driver);
@@ -155,7 +168,7 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
         return;
       }
       // The CPU count decides lazy_max_pages(); without metadata it is learnt from the first records.
-      probe.push(r);
+      probe.push(r.toRecord());
       if (r.cpu > probeMaxCpu) probeMaxCpu = r.cpu;
       if (probe.length >= CPU_PROBE_RECORDS) {
         const d = makeDriver(probeMaxCpu + 1);
@@ -267,9 +280,23 @@ class Validator {
   failed = 0;
   readonly disagreements: Disagreement[] = [];
   private last: ForkPrediction | null = null;
-  /** Ring of the last lines, for the context of a disagreement. */
-  private readonly ring: (TraceRecord | null)[];
+  /**
+   * Ring of the last lines, for the context of a disagreement: their numbers
+   * and fields, with comm and payload as ranges of the text that held them
+   * (the reader's chunk, kept alive only while in the ring), formatted only
+   * when a disagreement asks for them.
+   */
+  private readonly ringSize: number;
   private ringHead = 0;
+  private ringFilled = 0;
+  private readonly ringLineNo: Float64Array;
+  private readonly ringPid: Float64Array;
+  private readonly ringCpu: Float64Array;
+  private readonly ringTsNs: Float64Array;
+  private readonly ringEvent: string[];
+  private readonly ringCommText: string[];
+  private readonly ringPayloadText: string[];
+  private readonly ringOffsets: Int32Array;
   /** Disagreements still collecting the lines after them. */
   private open: { d: Disagreement; after: number }[] = [];
 
@@ -277,12 +304,43 @@ class Validator {
     private readonly ctxLines: number,
     private readonly maxDis: number,
   ) {
-    this.ring = new Array<TraceRecord | null>(ctxLines + 1).fill(null);
+    const n = ctxLines + 1;
+    this.ringSize = n;
+    this.ringLineNo = new Float64Array(n);
+    this.ringPid = new Float64Array(n);
+    this.ringCpu = new Float64Array(n);
+    this.ringTsNs = new Float64Array(n);
+    this.ringEvent = new Array<string>(n).fill('');
+    this.ringCommText = new Array<string>(n).fill('');
+    this.ringPayloadText = new Array<string>(n).fill('');
+    this.ringOffsets = new Int32Array(4 * n);
   }
 
   remember(r: TraceRecord): void {
-    this.ring[this.ringHead] = r;
-    this.ringHead = (this.ringHead + 1) % this.ring.length;
+    const h = this.ringHead;
+    this.ringLineNo[h] = r.lineNo;
+    this.ringPid[h] = r.pid;
+    this.ringCpu[h] = r.cpu;
+    this.ringTsNs[h] = r.tsNs;
+    this.ringEvent[h] = r.event;
+    const o = this.ringOffsets;
+    if (r instanceof RecordView) {
+      this.ringCommText[h] = r.text;
+      this.ringPayloadText[h] = r.text;
+      o[4 * h] = r.commStart;
+      o[4 * h + 1] = r.commEnd;
+      o[4 * h + 2] = r.payloadStart;
+      o[4 * h + 3] = r.payloadEnd;
+    } else {
+      this.ringCommText[h] = r.comm;
+      this.ringPayloadText[h] = r.payload;
+      o[4 * h] = 0;
+      o[4 * h + 1] = r.comm.length;
+      o[4 * h + 2] = 0;
+      o[4 * h + 3] = r.payload.length;
+    }
+    this.ringHead = h + 1 === this.ringSize ? 0 : h + 1;
+    if (this.ringFilled < this.ringSize) this.ringFilled++;
     if (this.open.length === 0) return;
     for (const o of this.open) {
       if (r.lineNo <= o.d.lineNo) continue;
@@ -312,9 +370,12 @@ class Validator {
     pc.confusion[key]++;
     if (p.predicted === f.observed || this.disagreements.length >= this.maxDis) return;
     const context: string[] = [];
-    for (let i = 0; i < this.ring.length; i++) {
-      const r = this.ring[(this.ringHead + i) % this.ring.length];
-      if (r !== null) context.push(formatLine(r));
+    const n = this.ringSize;
+    for (let i = 0; i < n; i++) {
+      const h = (this.ringHead + i) % n;
+      // Slots not yet written are the oldest ones, at the ring's start.
+      if (i < n - this.ringFilled) continue;
+      context.push(this.formatSlot(h));
     }
     const d: Disagreement = {
       lineNo: p.lineNo,
@@ -336,6 +397,19 @@ class Validator {
     this.open = [];
   }
 
+  private formatSlot(h: number): string {
+    const o = this.ringOffsets;
+    return formatFields(
+      this.ringLineNo[h],
+      this.ringCommText[h].slice(o[4 * h], o[4 * h + 1]),
+      this.ringPid[h],
+      this.ringCpu[h],
+      this.ringTsNs[h],
+      this.ringEvent[h],
+      this.ringPayloadText[h].slice(o[4 * h + 2], o[4 * h + 3]),
+    );
+  }
+
   private cpuScore(cpu: number): CpuScore {
     let pc = this.perCpu[cpu];
     if (pc === undefined) {
@@ -347,7 +421,11 @@ class Validator {
 }
 
 function formatLine(r: TraceRecord): string {
-  const sec = Math.floor(r.tsNs / 1e9);
-  const usec = Math.floor((r.tsNs % 1e9) / 1000);
-  return `${r.lineNo}: ${r.comm}-${r.pid} [${String(r.cpu).padStart(3, '0')}] ${sec}.${String(usec).padStart(6, '0')}: ${r.event}: ${r.payload}`;
+  return formatFields(r.lineNo, r.comm, r.pid, r.cpu, r.tsNs, r.event, r.payload);
+}
+
+function formatFields(lineNo: number, comm: string, pid: number, cpu: number, tsNs: number, event: string, payload: string): string {
+  const sec = Math.floor(tsNs / 1e9);
+  const usec = Math.floor((tsNs % 1e9) / 1000);
+  return `${lineNo}: ${comm}-${pid} [${String(cpu).padStart(3, '0')}] ${sec}.${String(usec).padStart(6, '0')}: ${event}: ${payload}`;
 }

@@ -103,6 +103,85 @@ function digitsValue(text: string, start: number, end: number): number {
 }
 
 /**
+ * Event names the readers of this project look at: a line naming one gets the
+ * constant string, not a fresh slice, so a `switch` on it compares pointers.
+ * By length, for a lookup that needs no slice.
+ */
+const KNOWN_EVENTS: readonly string[] = [
+  'sched_switch',
+  'sched_wakeup',
+  'sched_waking',
+  'sched_wakeup_new',
+  'task_newtask',
+  'task_rename',
+  'sched_process_fork',
+  'sched_process_exit',
+  'sched_process_free',
+  'sched_process_exec',
+  'sched_process_wait',
+  'sched_migrate_task',
+  'sched_stat_runtime',
+  'rcu_utilization',
+  'kmem_cache_alloc',
+  'kmem_cache_free',
+  'alloc_vmap_area',
+  'free_vmap_area_noflush',
+  'purge_vmap_area_lazy',
+  'tracing_mark_write',
+  'print',
+];
+const EVENTS_BY_LENGTH: string[][] = [];
+for (const name of KNOWN_EVENTS) (EVENTS_BY_LENGTH[name.length] ??= []).push(name);
+
+/** text.slice(start, end), as a shared constant when it is a known event name. */
+function eventName(text: string, start: number, end: number): string {
+  const names = EVENTS_BY_LENGTH[end - start];
+  if (names !== undefined) {
+    for (let i = 0; i < names.length; i++) if (text.startsWith(names[i], start)) return names[i];
+  }
+  return text.slice(start, end);
+}
+
+/**
+ * One event line as offsets into the text it was read from, for readers that
+ * look at most lines only briefly (the replay): the reader fills one instance
+ * per trace again and again, and the string fields are sliced only when read.
+ * Valid only until the next line; toRecord() keeps one.
+ */
+export class RecordView implements TraceRecord {
+  lineNo = 0;
+  pid = 0;
+  cpu = 0;
+  tsNs = 0;
+  event = '';
+  /** The text holding the line (the reader's chunk), and where the fields are in it. */
+  text = '';
+  commStart = 0;
+  commEnd = 0;
+  flagsStart = 0;
+  flagsEnd = 0;
+  payloadStart = 0;
+  payloadEnd = 0;
+
+  get comm(): string {
+    return this.text.slice(this.commStart, this.commEnd);
+  }
+
+  get flags(): string {
+    return this.flagsEnd > this.flagsStart ? this.text.slice(this.flagsStart, this.flagsEnd) : '';
+  }
+
+  get payload(): string {
+    return this.text.slice(this.payloadStart, this.payloadEnd);
+  }
+
+  toRecord(): TraceRecord {
+    const { lineNo, comm, pid, cpu, flags, tsNs, event, payload } = this;
+    return { lineNo, comm, pid, cpu, flags, tsNs, event, payload };
+  }
+}
+
+/**
  * Parses one line into a TraceRecord. Stateless apart from `family` and `fault`,
  * which describe the last call; one instance is reused for a whole trace.
  */
@@ -130,6 +209,8 @@ export class EventLineParser {
   // following lines instead of scanning the same text again for each.
   private colonFrom = 0;
   private colonAt = -1;
+  /** Where parseRangeInto puts the line, or null to make a record. */
+  private view: RecordView | null = null;
 
   /** Parses a whole string as one line. */
   parse(line: string, lineNo: number): TraceRecord | null {
@@ -146,6 +227,17 @@ export class EventLineParser {
 
   /** Parses text[lo, hi) of the current text as one line (no newline inside). */
   parseRange(lo: number, hi: number, lineNo: number): TraceRecord | null {
+    this.view = null;
+    return this.parseLine(lo, hi, lineNo);
+  }
+
+  /** As parseRange, but fills `view` (and returns it) instead of making a record. */
+  parseRangeInto(lo: number, hi: number, lineNo: number, view: RecordView): RecordView | null {
+    this.view = view;
+    return this.parseLine(lo, hi, lineNo) === null ? null : view;
+  }
+
+  private parseLine(lo: number, hi: number, lineNo: number): TraceRecord | null {
     this.lo = lo;
     this.hi = hi;
     let colon = this.nextColonSpace(lo);
@@ -315,6 +407,22 @@ export class EventLineParser {
     let commStart = lo;
     while (commStart < commEnd && isBlank(text.charCodeAt(commStart))) commStart++;
     this.family = family;
+    const v = this.view;
+    if (v !== null) {
+      v.lineNo = lineNo;
+      v.pid = pid;
+      v.cpu = this.cpu;
+      v.tsNs = this.tsNs;
+      v.event = eventName(text, this.eventStart, this.eventEnd);
+      v.text = text;
+      v.commStart = commStart;
+      v.commEnd = commEnd;
+      v.flagsStart = this.flagsStart;
+      v.flagsEnd = this.flagsEnd;
+      v.payloadStart = payloadStart;
+      v.payloadEnd = this.hi;
+      return v;
+    }
     return {
       lineNo,
       comm: text.slice(commStart, commEnd),
@@ -322,7 +430,7 @@ export class EventLineParser {
       cpu: this.cpu,
       flags: this.flagsEnd > this.flagsStart ? text.slice(this.flagsStart, this.flagsEnd) : '',
       tsNs: this.tsNs,
-      event: text.slice(this.eventStart, this.eventEnd),
+      event: eventName(text, this.eventStart, this.eventEnd),
       payload: text.slice(payloadStart, this.hi),
     };
   }

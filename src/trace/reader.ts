@@ -19,16 +19,30 @@ import {
   parseHeaderCpus,
   parseLostMarker,
   parseTraceCmdCpus,
+  RecordView,
 } from './formats.ts';
 import type { LostEvents, ReaderStats, TraceFormat, TraceRecord } from './types.ts';
 
-export interface ReadOptions {
-  /** Called synchronously, in input order, once per event line. */
-  onRecord(r: TraceRecord): void;
+interface CommonReadOptions {
   /** Called for each lost-events marker; `count` is 0 when trace-cmd did not know it. */
   onLost?(l: LostEvents): void;
   /** How many skipped lines to keep as examples in the stats (default 10). */
   maxSkippedExamples?: number;
+}
+
+export interface ReadOptions extends CommonReadOptions {
+  /** Called synchronously, in input order, once per event line. */
+  onRecord(r: TraceRecord): void;
+}
+
+/** For readTraceViews. */
+export interface ViewReadOptions extends CommonReadOptions {
+  /**
+   * Called as onRecord would be, with the same RecordView each time, refilled
+   * per line, so no record or string is made unless asked for. Valid only
+   * during the call: toRecord() keeps one.
+   */
+  onView(v: RecordView): void;
 }
 
 /** The input is not a trace at all, or its gzip data is corrupt. Names the file and the line. */
@@ -63,7 +77,7 @@ const GZIP_MAGIC_1 = 0x8b;
  * it. Throws TraceFormatError for input that is not a trace or corrupt gzip
  * data; file-system errors are passed through as they are.
  */
-export async function readTrace(source: string, opts: ReadOptions): Promise<ReaderStats> {
+export async function readTrace(source: string, opts: ReadOptions | ViewReadOptions): Promise<ReaderStats> {
   const name = source === '-' ? '<stdin>' : source;
   const raw: Readable = source === '-' ? process.stdin : createReadStream(source, { highWaterMark: RAW_CHUNK_BYTES });
   try {
@@ -79,7 +93,7 @@ export async function readTrace(source: string, opts: ReadOptions): Promise<Read
  */
 export async function readTraceStream(
   input: AsyncIterable<Buffer>,
-  opts: ReadOptions,
+  opts: ReadOptions | ViewReadOptions,
   name = '<stream>',
 ): Promise<ReaderStats> {
   const sink = new TraceLineSink(name, opts);
@@ -109,7 +123,7 @@ export async function readTraceStream(
 }
 
 /** The same reader over text already in memory (tests, small inputs). */
-export function readTraceText(text: string, opts: ReadOptions, name = '<text>'): ReaderStats {
+export function readTraceText(text: string, opts: ReadOptions | ViewReadOptions, name = '<text>'): ReaderStats {
   const sink = new TraceLineSink(name, opts);
   sink.pushText(text);
   return sink.finish(false);
@@ -172,7 +186,9 @@ async function* prepended(head: Buffer, rest: AsyncIterator<Buffer>): AsyncGener
  */
 class TraceLineSink {
   private readonly name: string;
-  private readonly onRecord: (r: TraceRecord) => void;
+  private readonly onRecord: ((r: TraceRecord) => void) | undefined;
+  private readonly onView: ((v: RecordView) => void) | undefined;
+  private readonly view: RecordView | null;
   private readonly onLost: ((l: LostEvents) => void) | undefined;
   private readonly examplesMax: number;
   private readonly parser = new EventLineParser();
@@ -198,9 +214,17 @@ class TraceLineSink {
   private completeSkips = 0;
   private firstSkip: { lineNo: number; reason: string } | null = null;
 
-  constructor(name: string, opts: ReadOptions) {
+  constructor(name: string, opts: ReadOptions | ViewReadOptions) {
     this.name = name;
-    this.onRecord = opts.onRecord;
+    if ('onView' in opts) {
+      this.onRecord = undefined;
+      this.onView = opts.onView;
+      this.view = new RecordView();
+    } else {
+      this.onRecord = opts.onRecord;
+      this.onView = undefined;
+      this.view = null;
+    }
     this.onLost = opts.onLost;
     this.examplesMax = Math.max(0, opts.maxSkippedExamples ?? SKIPPED_EXAMPLES_DEFAULT);
   }
@@ -289,7 +313,8 @@ class TraceLineSink {
       this.checkDetected();
       return;
     }
-    const rec = this.parser.parseRange(lo, hi, lineNo);
+    const view = this.view;
+    const rec = view === null ? this.parser.parseRange(lo, hi, lineNo) : this.parser.parseRangeInto(lo, hi, lineNo, view);
     if (rec !== null) this.acceptRecord(rec, text, lo, hi);
     else this.handleNonEvent(text.slice(lo, hi), lineNo);
     this.checkDetected();
@@ -309,7 +334,9 @@ class TraceLineSink {
     if (family === 'trace-cmd-latency') this.traceCmdSeen = true;
     this.stats.format = this.formatName();
     this.stats.records++;
-    this.onRecord(rec);
+    const view = this.view;
+    if (view !== null) this.onView?.(view);
+    else this.onRecord?.(rec);
   }
 
   private handleNonEvent(line: string, lineNo: number): void {
