@@ -188,7 +188,7 @@ function sample(sc: Scenario, cfg: KernelConfig, mut: Mutation | null, o: Search
     const prio: number[] = [];
     for (let i = 0; i < nt; i++) prio.push(o.bound + rng.below(1_000_000));
     const changeAt: number[] = [];
-    for (let i = 1; i < o.bound; i++) changeAt.push(1 + rng.below(lenEstimate));
+    for (let i = 1; i < o.bound; i++) changeAt.push(rng.below(lenEstimate));
     let depth = 0;
     for (;;) {
       res.explored++;
@@ -205,12 +205,11 @@ function sample(sc: Scenario, cfg: KernelConfig, mut: Mutation | null, o: Search
       }
       let pick = buf[0];
       if (o.strategy === 'random') pick = buf[rng.below(n)];
-      else {
-        for (let i = 1; i < n; i++) if (prio[buf[i]] > prio[pick]) pick = buf[i];
-        const c = changeAt.indexOf(depth);
-        if (c >= 0) prio[pick] = c; // the d-1 priority change points lower the running thread below all others
-      }
+      else for (let i = 1; i < n; i++) if (prio[buf[i]] > prio[pick]) pick = buf[i];
       x.step(pick);
+      // PCT's d-1 change points: the thread that took step k_i drops below every initial priority.
+      const c = changeAt.indexOf(depth);
+      if (o.strategy === 'pct' && c >= 0) prio[pick] = c;
       depth++;
     }
     if (depth > res.maxDepthSeen) res.maxDepthSeen = depth;
