@@ -86,6 +86,28 @@ export const STEP_NS = 1000;
 /** The cost table is read-only to the model: one copy serves every execution. */
 const COSTS = defaultCosts();
 
+/**
+ * One kernel per (config, CPU count, mutation), reset for every path: paths
+ * run one after another and a finished path keeps only plain data (its
+ * Finding, its steps), so the next path may reuse the kernel. Building a
+ * kernel from scratch per path was most of the explorer's time.
+ */
+const kernels = new WeakMap<KernelConfig, Map<string, Kernel>>();
+
+function recycledKernel(cfg: KernelConfig, cpuCount: number, mutation: Mutation | null): Kernel {
+  let byKey = kernels.get(cfg);
+  if (!byKey) kernels.set(cfg, (byKey = new Map()));
+  const key = `${cpuCount}:${mutation ?? ''}`;
+  let k = byKey.get(key);
+  if (k) {
+    k.reset();
+    return k;
+  }
+  k = new Kernel({ config: cfg, costs: COSTS, cpuCount, mutations: mutation ? [mutation] : [] });
+  byKey.set(key, k);
+  return k;
+}
+
 export class Exec {
   readonly k: Kernel;
   readonly threads: Thread[] = [];
@@ -102,7 +124,9 @@ export class Exec {
     readonly mutation: Mutation | null,
     tracer?: Tracer,
   ) {
-    this.k = new Kernel({ config: cfg, costs: COSTS, cpuCount: scenario.cpuCount, tracer, mutations: mutation ? [mutation] : [] });
+    this.k = tracer
+      ? new Kernel({ config: cfg, costs: COSTS, cpuCount: scenario.cpuCount, tracer, mutations: mutation ? [mutation] : [] })
+      : recycledKernel(cfg, scenario.cpuCount, mutation);
     const specs = scenario.setup(this);
     for (const s of specs) this.threads.push(new Thread(this.threads.length, s));
     for (const t of this.threads) {

@@ -162,12 +162,12 @@ export class Kernel {
   readonly cpus: PerCpu[];
   readonly tracer: Tracer;
   readonly mut: MutationFlags;
-  readonly zone: BuddyZone;
-  readonly vmap: VmapSpace;
-  readonly rcu = new RcuState();
+  zone: BuddyZone;
+  vmap: VmapSpace;
+  rcu = new RcuState();
   readonly memcgs: Memcg[] = [];
-  readonly stats = new KernelStats();
-  readonly cpuStats: CpuStats[];
+  stats = new KernelStats();
+  cpuStats: CpuStats[];
   readonly violations: Violation[] = [];
   readonly threadSize: number;
   /** Time of the entry point being executed; set by every public method. */
@@ -192,6 +192,7 @@ export class Kernel {
   private readonly histName: string[] = new Array<string>(HISTORY).fill('');
   private histHead = 0;
   private histLen = 0;
+  private readonly memcgRoot: number;
 
   constructor(opts: KernelOptions) {
     this.cfg = opts.config;
@@ -209,7 +210,39 @@ export class Kernel {
     }
     this.zone = new BuddyZone(this.cfg.ZONE_PAGES, opts.cpuCount);
     this.vmap = new VmapSpace(this.cfg.VMAP_POOLS);
-    memcgCreate(this, 0); // id 0: the root, never charged
+    this.memcgRoot = memcgCreate(this, 0); // id 0: the root, never charged
+  }
+
+  /**
+   * Back to the state right after construction, same config and CPUs, reusing
+   * the big arrays: the interleaving explorer re-executes every path from a
+   * fresh kernel, and building one from scratch dominated its cost.
+   */
+  reset(): void {
+    this.tasks.clear();
+    this.stacks.clear();
+    this.nextPid = 1000;
+    this.nextStackId = 1;
+    this.histHead = 0;
+    this.histLen = 0;
+    this.stats = new KernelStats();
+    this.cpuStats = this.cpuStats.map(() => new CpuStats());
+    this.violations.length = 0;
+    for (let i = 0; i < this.cpus.length; i++) this.cpus[i] = new PerCpu(i, this.cfg.NR_CACHED_STACKS);
+    this.zone.reset();
+    this.vmap = new VmapSpace(this.cfg.VMAP_POOLS);
+    const cbPool = this.rcu.cbPool;
+    this.rcu = new RcuState();
+    this.rcu.cbPool.push(...cbPool);
+    this.memcgs.length = this.memcgRoot + 1;
+    this.memcgs[this.memcgRoot] = { id: this.memcgRoot, usagePages: 0, limitPages: 0, kernelStackKb: 0, failcnt: 0 };
+    this.nowNs = 0;
+    this.curCpu = 0;
+    this.ctx = 'task';
+    this.spentNs = 0;
+    this.nrKernelStackKb = 0;
+    this.nextReaderId = 1;
+    this.silenced = false;
   }
 
   // ---------------------------------------------------------------- entry points

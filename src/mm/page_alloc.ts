@@ -65,11 +65,30 @@ export class BuddyZone {
     this.nrFree = new Int32Array(MAX_ORDER);
     this.use = new Uint8Array(nrPages);
     this.lastTouchNs = new Float64Array(nrPages).fill(Number.NEGATIVE_INFINITY);
-    // Insert top-order blocks in descending pfn order so the list head is the lowest pfn.
-    const top = MAX_ORDER - 1;
-    for (let pfn = nrPages - (1 << top); pfn >= 0; pfn -= 1 << top) this.addToFreeList(pfn, top);
-    this.freePages = nrPages;
     for (let c = 0; c < cpuCount; c++) this.pcp.push({ pfns: [], high: 186, batch: 31 });
+    this.fillFreeLists();
+  }
+
+  /** Back to a freshly booted zone, reusing the arrays (the checker resets once per path). */
+  reset(): void {
+    this.freeOrder.fill(NONE);
+    this.next.fill(NONE);
+    this.prev.fill(NONE);
+    this.heads.fill(NONE);
+    this.nrFree.fill(0);
+    this.use.fill(PageUse.Free);
+    this.lastTouchNs.fill(Number.NEGATIVE_INFINITY);
+    for (const p of this.pcp) p.pfns.length = 0;
+    this.compactions = 0;
+    this.allocFailures = 0;
+    this.fillFreeLists();
+  }
+
+  /** Every page free, as top-order blocks in descending pfn order so the list head is the lowest pfn. */
+  private fillFreeLists(): void {
+    const top = MAX_ORDER - 1;
+    for (let pfn = this.nrPages - (1 << top); pfn >= 0; pfn -= 1 << top) this.addToFreeList(pfn, top);
+    this.freePages = this.nrPages;
   }
 
   /** __rmqueue_smallest(): lowest order with a free block, split down by expand(). */
