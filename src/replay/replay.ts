@@ -327,6 +327,7 @@ class Validator {
     if (r instanceof RecordView) {
       this.ringCommText[h] = r.text;
       this.ringPayloadText[h] = r.text;
+      // commStart includes the padding before the comm: trimmed when formatted.
       o[4 * h] = r.commStart;
       o[4 * h + 1] = r.commEnd;
       o[4 * h + 2] = r.payloadStart;
@@ -401,7 +402,7 @@ class Validator {
     const o = this.ringOffsets;
     return formatFields(
       this.ringLineNo[h],
-      this.ringCommText[h].slice(o[4 * h], o[4 * h + 1]),
+      this.ringCommText[h].slice(o[4 * h], o[4 * h + 1]).replace(/^[ \t]+/, ''),
       this.ringPid[h],
       this.ringCpu[h],
       this.ringTsNs[h],

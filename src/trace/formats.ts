@@ -137,7 +137,14 @@ for (const name of KNOWN_EVENTS) (EVENTS_BY_LENGTH[name.length] ??= []).push(nam
 function eventName(text: string, start: number, end: number): string {
   const names = EVENTS_BY_LENGTH[end - start];
   if (names !== undefined) {
-    for (let i = 0; i < names.length; i++) if (text.startsWith(names[i], start)) return names[i];
+    // Compared from the end, where names sharing a prefix (sched_process_*) differ;
+    // a char loop, as startsWith is a call per candidate.
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      let k = end - start - 1;
+      while (k >= 0 && name.charCodeAt(k) === text.charCodeAt(start + k)) k--;
+      if (k < 0) return name;
+    }
   }
   return text.slice(start, end);
 }
@@ -154,7 +161,7 @@ export class RecordView implements TraceRecord {
   cpu = 0;
   tsNs = 0;
   event = '';
-  /** The text holding the line (the reader's chunk), and where the fields are in it. */
+  /** The text holding the line (the reader's chunk), and where the fields are in it (commStart: blanks before the comm included). */
   text = '';
   commStart = 0;
   commEnd = 0;
@@ -164,7 +171,12 @@ export class RecordView implements TraceRecord {
   payloadEnd = 0;
 
   get comm(): string {
-    return this.text.slice(this.commStart, this.commEnd);
+    // The reader leaves the leading padding in (commStart is the line start):
+    // skipping it is only worth doing for the few comms that are read.
+    const { text, commEnd } = this;
+    let i = this.commStart;
+    while (i < commEnd && isBlank(text.charCodeAt(i))) i++;
+    return text.slice(i, commEnd);
   }
 
   get flags(): string {
@@ -242,6 +254,8 @@ export class EventLineParser {
     this.hi = hi;
     let colon = this.nextColonSpace(lo);
     if (colon < 0) return this.reject(FAULT_NO_COLON);
+    const fast = this.parseCommonAt(colon, lineNo);
+    if (fast !== null) return fast;
     let firstFault = '';
     // A comm may itself hold ": " (comms are user-set); the first colon that
     // ends a well-formed header wins, as the kernel's comm is at most 15 bytes.
@@ -287,6 +301,89 @@ export class EventLineParser {
     const pidEnd = skipBlanksBack(text, this.beforeCpu, lo);
     if (pidEnd < lo) return this.reject(FAULT_PID);
     return this.parseTaskAndEvent(colon, lineNo, pidEnd, family);
+  }
+
+  /**
+   * parseAt for the common shape only: ftrace's `comm-pid [cpu] flags sec.frac:`
+   * or `comm-pid [cpu] sec.frac:`, no TGID column. One pass of local scans
+   * doing the same checks, in the same order, as the general steps (which
+   * are kept as the reference); null when the line has any other shape, and
+   * parseAt then decides, so a line is parsed the same either way.
+   */
+  private parseCommonAt(colon: number, lineNo: number): TraceRecord | null {
+    const { text, lo } = this;
+    // Timestamp: parseTimestamp accepts digits '.' 1-9 digits, at most
+    // TS_CHARS_MAX - 1 characters in all, after a blank.
+    let j = colon - 1;
+    while (j >= lo && isDigit(text.charCodeAt(j))) j--;
+    const fracDigits = colon - 1 - j;
+    if (fracDigits < 1 || fracDigits > FRAC_DIGITS_MAX || j < lo || text.charCodeAt(j) !== CH_DOT) return null;
+    let k = j - 1;
+    while (k >= lo && isDigit(text.charCodeAt(k))) k--;
+    if (k === j - 1 || k < lo || colon - (k + 1) > TS_CHARS_MAX - 1 || !isBlank(text.charCodeAt(k))) return null;
+    const tsNs = digitsValue(text, k + 1, j) * 1e9 + digitsValue(text, j + 1, colon) * NS_PER_FRAC_DIGITS[fracDigits];
+    // `[cpu]`, or the flags column then `[cpu]` (parseFlagsToken's kind 1).
+    let end = skipBlanksBack(text, k, lo);
+    if (end < lo) return null;
+    let flagsStart = 0;
+    let flagsEnd = 0;
+    if (text.charCodeAt(end) !== CH_RBRACKET) {
+      let i = end;
+      const stop = end - FLAGS_CHARS_MAX - CPU_DIGITS_MAX;
+      while (i >= lo && i > stop && isFlagChar(text.charCodeAt(i))) i--;
+      // A leading digit makes it trace-cmd's latency field: parseAt decides.
+      if (i < lo || !isBlank(text.charCodeAt(i)) || isDigit(text.charCodeAt(i + 1)) || end - i > FLAGS_CHARS_MAX) return null;
+      flagsStart = i + 1;
+      flagsEnd = end + 1;
+      end = skipBlanksBack(text, i, lo);
+      if (end < lo || text.charCodeAt(end) !== CH_RBRACKET) return null;
+    }
+    let i = end - 1;
+    const cpuStop = end - 1 - CPU_DIGITS_MAX;
+    while (i > cpuStop && i >= lo && isDigit(text.charCodeAt(i))) i--;
+    if (i === end - 1 || i < lo + 1 || text.charCodeAt(i) !== CH_LBRACKET || !isBlank(text.charCodeAt(i - 1))) return null;
+    const cpu = digitsValue(text, i + 1, end);
+    // `comm-pid`, the pid at most PID_DIGITS_MAX digits.
+    const pidEnd = skipBlanksBack(text, i - 1, lo);
+    if (pidEnd < lo || text.charCodeAt(pidEnd) === CH_RPAREN) return null;
+    i = pidEnd;
+    const pidStop = pidEnd - PID_DIGITS_MAX;
+    while (i >= lo && i > pidStop && isDigit(text.charCodeAt(i))) i--;
+    if (i === pidEnd || i < lo || text.charCodeAt(i) !== CH_DASH) return null;
+    const pid = digitsValue(text, i + 1, pidEnd + 1);
+    const commEnd = i;
+    const payloadStart = this.scanEvent(colon + 2);
+    if (payloadStart < 0) return null;
+    this.family = 'ftrace';
+    const event = eventName(text, this.eventStart, this.eventEnd);
+    const v = this.view;
+    if (v !== null) {
+      v.lineNo = lineNo;
+      v.pid = pid;
+      v.cpu = cpu;
+      v.tsNs = tsNs;
+      v.event = event;
+      v.text = text;
+      v.commStart = lo;
+      v.commEnd = commEnd;
+      v.flagsStart = flagsStart;
+      v.flagsEnd = flagsEnd;
+      v.payloadStart = payloadStart;
+      v.payloadEnd = this.hi;
+      return v;
+    }
+    let commStart = lo;
+    while (commStart < commEnd && isBlank(text.charCodeAt(commStart))) commStart++;
+    return {
+      lineNo,
+      comm: text.slice(commStart, commEnd),
+      pid,
+      cpu,
+      flags: flagsEnd > flagsStart ? text.slice(flagsStart, flagsEnd) : '',
+      tsNs,
+      event,
+      payload: text.slice(payloadStart, this.hi),
+    };
   }
 
   private reject(fault: string): null {
@@ -404,8 +501,6 @@ export class EventLineParser {
     }
     const payloadStart = this.scanEvent(colon + 2);
     if (payloadStart < 0) return this.reject(FAULT_EVENT);
-    let commStart = lo;
-    while (commStart < commEnd && isBlank(text.charCodeAt(commStart))) commStart++;
     this.family = family;
     const v = this.view;
     if (v !== null) {
@@ -415,7 +510,7 @@ export class EventLineParser {
       v.tsNs = this.tsNs;
       v.event = eventName(text, this.eventStart, this.eventEnd);
       v.text = text;
-      v.commStart = commStart;
+      v.commStart = lo;
       v.commEnd = commEnd;
       v.flagsStart = this.flagsStart;
       v.flagsEnd = this.flagsEnd;
@@ -423,6 +518,8 @@ export class EventLineParser {
       v.payloadEnd = this.hi;
       return v;
     }
+    let commStart = lo;
+    while (commStart < commEnd && isBlank(text.charCodeAt(commStart))) commStart++;
     return {
       lineNo,
       comm: text.slice(commStart, commEnd),
