@@ -86,26 +86,24 @@ export const STEP_NS = 1000;
 /** The cost table is read-only to the model: one copy serves every execution. */
 const COSTS = defaultCosts();
 
-/**
- * One kernel per (config, CPU count, mutation), reset for every path: paths
- * run one after another and a finished path keeps only plain data (its
- * Finding, its steps), so the next path may reuse the kernel. Building a
- * kernel from scratch per path was most of the explorer's time.
- */
-const kernels = new WeakMap<KernelConfig, Map<string, Kernel>>();
+/** Two 32-bit FNV/murmur-style lanes, kept in one object so hashing allocates nothing. */
+const HASH = { a: 0, b: 0 };
 
-function recycledKernel(cfg: KernelConfig, cpuCount: number, mutation: Mutation | null): Kernel {
-  let byKey = kernels.get(cfg);
-  if (!byKey) kernels.set(cfg, (byKey = new Map()));
-  const key = `${cpuCount}:${mutation ?? ''}`;
-  let k = byKey.get(key);
-  if (k) {
-    k.reset();
-    return k;
-  }
-  k = new Kernel({ config: cfg, costs: COSTS, cpuCount, mutations: mutation ? [mutation] : [] });
-  byKey.set(key, k);
-  return k;
+function mix(h: { a: number; b: number }, v: number): void {
+  h.a = Math.imul(h.a ^ v, 0x01000193);
+  h.b = Math.imul(h.b ^ v, 0x5bd1e995) ^ (h.b >>> 13);
+}
+
+/** Step labels repeat across paths: hash each once. */
+const labelHashes = new Map<string, number>();
+
+function labelHash(l: string): number {
+  let v = labelHashes.get(l);
+  if (v !== undefined) return v;
+  v = 0x811c9dc5;
+  for (let i = 0; i < l.length; i++) v = Math.imul(v ^ l.charCodeAt(i), 0x01000193);
+  if (labelHashes.size < 100_000) labelHashes.set(l, v);
+  return v;
 }
 
 export class Exec {
@@ -124,9 +122,7 @@ export class Exec {
     readonly mutation: Mutation | null,
     tracer?: Tracer,
   ) {
-    this.k = tracer
-      ? new Kernel({ config: cfg, costs: COSTS, cpuCount: scenario.cpuCount, tracer, mutations: mutation ? [mutation] : [] })
-      : recycledKernel(cfg, scenario.cpuCount, mutation);
+    this.k = new Kernel({ config: cfg, costs: COSTS, cpuCount: scenario.cpuCount, tracer, mutations: mutation ? [mutation] : [] });
     const specs = scenario.setup(this);
     for (const s of specs) this.threads.push(new Thread(this.threads.length, s));
     for (const t of this.threads) {
@@ -206,41 +202,37 @@ export class Exec {
 
   /** 53-bit hash of the model state the scenario can observe, plus every thread's position. */
   hash(): number {
-    let a = 0x811c9dc5;
-    let b = 0x9747b28c;
-    const mix = (v: number): void => {
-      a = Math.imul(a ^ v, 0x01000193);
-      b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
-    };
+    const h = HASH;
+    h.a = 0x811c9dc5;
+    h.b = 0x9747b28c;
     const k = this.k;
     for (const t of this.tasks) {
-      mix(t.pid);
-      mix(t.state | (t.exitState << 16));
-      mix(t.usage | (t.rcuUsers << 8) | (t.stackRefcount << 16));
-      mix(t.stack ? t.stack.id : 0);
-      mix((t.released ? 1 : 0) | (t.freed ? 2 : 0) | (t.onCpu ? 4 : 0) | (t.kthreadShouldStop ? 8 : 0));
+      mix(h, t.pid);
+      mix(h, t.state | (t.exitState << 16));
+      mix(h, t.usage | (t.rcuUsers << 8) | (t.stackRefcount << 16));
+      mix(h, t.stack ? t.stack.id : 0);
+      mix(h, (t.released ? 1 : 0) | (t.freed ? 2 : 0) | (t.onCpu ? 4 : 0) | (t.kthreadShouldStop ? 8 : 0));
     }
     for (const s of this.stacks) {
-      mix(s.id);
-      mix(s.state | (s.cpu << 8) | ((s.slot + 1) << 16));
-      mix(s.ownerPid);
+      mix(h, s.id);
+      mix(h, s.state | (s.cpu << 8) | ((s.slot + 1) << 16));
+      mix(h, s.ownerPid);
     }
     for (const pc of k.cpus) {
-      mix(pc.curr.pid | (pc.online ? 1 << 30 : 0));
-      for (const s of pc.cachedStacks) mix(s ? s.id : 0);
-      mix(pc.rcu.cbs.length - pc.rcu.head);
-      mix(pc.rcu.qsPending ? 1 : 0);
+      mix(h, pc.curr.pid | (pc.online ? 1 << 30 : 0));
+      for (const s of pc.cachedStacks) mix(h, s ? s.id : 0);
+      mix(h, pc.rcu.cbs.length - pc.rcu.head);
+      mix(h, pc.rcu.qsPending ? 1 : 0);
     }
     const r = k.rcu;
-    mix(r.gpCompleted | (r.gpInProgress ? 1 << 20 : 0) | (r.gpRequested ? 1 << 21 : 0));
-    mix(r.readersInside | (r.pending << 8));
+    mix(h, r.gpCompleted | (r.gpInProgress ? 1 << 20 : 0) | (r.gpRequested ? 1 << 21 : 0));
+    mix(h, r.readersInside | (r.pending << 8));
     for (const t of this.threads) {
-      mix(t.steps | (t.irqOff ? 1 << 20 : 0) | (t.noQs ? 1 << 21 : 0));
-      const l = t.next ? t.next.label : '';
-      for (let i = 0; i < l.length; i++) mix(l.charCodeAt(i));
+      mix(h, t.steps | (t.irqOff ? 1 << 20 : 0) | (t.noQs ? 1 << 21 : 0));
+      mix(h, t.next ? labelHash(t.next.label) : 0);
     }
-    mix(this.last);
-    return (a >>> 0) * 0x200000 + (b >>> 11);
+    mix(h, this.last);
+    return (h.a >>> 0) * 0x200000 + (h.b >>> 11);
   }
 
   /** No CPU is inside a region that keeps it from reporting a quiescent state. */

@@ -162,12 +162,12 @@ export class Kernel {
   readonly cpus: PerCpu[];
   readonly tracer: Tracer;
   readonly mut: MutationFlags;
-  zone: BuddyZone;
-  vmap: VmapSpace;
-  rcu = new RcuState();
+  readonly zone: BuddyZone;
+  readonly vmap: VmapSpace;
+  readonly rcu = new RcuState();
   readonly memcgs: Memcg[] = [];
-  stats = new KernelStats();
-  cpuStats: CpuStats[];
+  readonly stats = new KernelStats();
+  readonly cpuStats: CpuStats[];
   readonly violations: Violation[] = [];
   readonly threadSize: number;
   /** Time of the entry point being executed; set by every public method. */
@@ -184,7 +184,7 @@ export class Kernel {
   private readonly stacks = new Map<number, KStack>();
   private nextPid = 1000;
   private nextStackId = 1;
-  private taskPool: TaskStruct[] = [];
+  private readonly taskPool: TaskStruct[] = [];
   private readonly histTs = new Float64Array(HISTORY);
   private readonly histCpu = new Int16Array(HISTORY);
   private readonly histPid = new Int32Array(HISTORY);
@@ -192,7 +192,6 @@ export class Kernel {
   private readonly histName: string[] = new Array<string>(HISTORY).fill('');
   private histHead = 0;
   private histLen = 0;
-  private readonly memcgRoot: number;
 
   constructor(opts: KernelOptions) {
     this.cfg = opts.config;
@@ -210,39 +209,7 @@ export class Kernel {
     }
     this.zone = new BuddyZone(this.cfg.ZONE_PAGES, opts.cpuCount);
     this.vmap = new VmapSpace(this.cfg.VMAP_POOLS);
-    this.memcgRoot = memcgCreate(this, 0); // id 0: the root, never charged
-  }
-
-  /**
-   * Back to the state right after construction, same config and CPUs, reusing
-   * the big arrays: the interleaving explorer re-executes every path from a
-   * fresh kernel, and building one from scratch dominated its cost.
-   */
-  reset(): void {
-    this.tasks.clear();
-    this.stacks.clear();
-    this.nextPid = 1000;
-    this.nextStackId = 1;
-    this.histHead = 0;
-    this.histLen = 0;
-    this.stats = new KernelStats();
-    this.cpuStats = this.cpuStats.map(() => new CpuStats());
-    this.violations.length = 0;
-    for (let i = 0; i < this.cpus.length; i++) this.cpus[i] = new PerCpu(i, this.cfg.NR_CACHED_STACKS);
-    this.zone.reset();
-    this.vmap = new VmapSpace(this.cfg.VMAP_POOLS);
-    const cbPool = this.rcu.cbPool;
-    this.rcu = new RcuState();
-    this.rcu.cbPool.push(...cbPool);
-    this.memcgs.length = this.memcgRoot + 1;
-    this.memcgs[this.memcgRoot] = { id: this.memcgRoot, usagePages: 0, limitPages: 0, kernelStackKb: 0, failcnt: 0 };
-    this.nowNs = 0;
-    this.curCpu = 0;
-    this.ctx = 'task';
-    this.spentNs = 0;
-    this.nrKernelStackKb = 0;
-    this.nextReaderId = 1;
-    this.silenced = false;
+    memcgCreate(this, 0); // id 0: the root, never charged
   }
 
   // ---------------------------------------------------------------- entry points

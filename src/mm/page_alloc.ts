@@ -69,21 +69,6 @@ export class BuddyZone {
     this.fillFreeLists();
   }
 
-  /** Back to a freshly booted zone, reusing the arrays (the checker resets once per path). */
-  reset(): void {
-    this.freeOrder.fill(NONE);
-    this.next.fill(NONE);
-    this.prev.fill(NONE);
-    this.heads.fill(NONE);
-    this.nrFree.fill(0);
-    this.use.fill(PageUse.Free);
-    this.lastTouchNs.fill(Number.NEGATIVE_INFINITY);
-    for (const p of this.pcp) p.pfns.length = 0;
-    this.compactions = 0;
-    this.allocFailures = 0;
-    this.fillFreeLists();
-  }
-
   /** Every page free, as top-order blocks in descending pfn order so the list head is the lowest pfn. */
   private fillFreeLists(): void {
     const top = MAX_ORDER - 1;
