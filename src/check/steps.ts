@@ -30,7 +30,7 @@ import {
 import { freeVmStackCache } from '../kernel/fork.ts';
 import { cpuDown } from '../kernel/hotplug.ts';
 import { rcuCore, rcuGpKthread } from '../kernel/rcu.ts';
-import { contextSwitch, wakeUpNewTask } from '../kernel/sched/core.ts';
+import { contextSwitch, finishTaskSwitchStackRef, finishTaskSwitchTaskRef, wakeUpNewTask } from '../kernel/sched/core.ts';
 import {
   type ReaderKind,
   READER_FUNCTIONS,
@@ -105,17 +105,19 @@ export function* cacheRelease(x: Exec, self: Thread, cpu: number, s: KStack): Bo
 export function* finalSwitch(x: Exec, self: Thread, cpu: number, prev: TaskStruct, next: TaskStruct): Body {
   const k = x.k;
   yield { label: `schedule(): sched_switch pid ${prev.pid} (TASK_DEAD) → ${next.pid === 0 ? 'idle' : `pid ${next.pid}`}; finish_task_switch()` };
+  // Preemption stays off from do_task_dead() to the end of finish_task_switch(): no quiescent state.
   self.noQs = true;
-  const held = k.cfg.THREAD_INFO_IN_TASK && k.cfg.STACK_FREE === 'early' && !k.mut.earlyFreeWithoutRefcount && prev.stack !== null;
-  if (held) prev.stackRefcount++;
-  contextSwitch(k, cpu, prev, next, 'S');
-  if (held) {
+  contextSwitch(k, cpu, prev, next, 'S', false);
+  if (k.cfg.STACK_FREE === 'early' && k.cfg.THREAD_INFO_IN_TASK) {
     yield { label: `finish_task_switch(): put_task_stack(pid ${prev.pid})` };
+    finishTaskSwitchStackRef(k, prev);
     if (putTaskStackDec(k, cpu, prev)) {
       self.note = '→ last reference';
       yield* releaseStack(x, self, cpu, prev);
     } else self.note = `→ stack_refcount ${prev.stackRefcount}`;
   }
+  yield { label: `finish_task_switch(): ${k.cfg.RCU_USERS ? 'put_task_struct_rcu_user' : 'put_task_struct'}(pid ${prev.pid})` };
+  finishTaskSwitchTaskRef(k, cpu, prev);
   self.noQs = false;
 }
 

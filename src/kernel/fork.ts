@@ -329,6 +329,8 @@ export function freeThreadStack(k: Kernel, cpu: number, tsk: TaskStruct): void {
 export function freeThreadStackBegin(tsk: TaskStruct): KStack {
   const s = tsk.stack!;
   tsk.stack = null;
+  s.state = StackState.Releasing;
+  s.ownerPid = 0;
   return s;
 }
 

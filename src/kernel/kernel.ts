@@ -555,6 +555,8 @@ export class Kernel {
     for (const s of this.stacks.values()) {
       if (s.state === StackState.Cached && !this.cpus[s.cpu].online) {
         this.violation('leak', s.cpu, 0, s, `stack #${s.id} is cached on offline cpu ${s.cpu}: leaked until it comes back (no free_vm_stack_cache)`);
+      } else if (s.state === StackState.Releasing) {
+        this.violation('leak', -1, 0, s, `stack #${s.id} was left inside free_thread_stack(): neither cached, queued nor freed`);
       } else if (s.state === StackState.DeadPinned) {
         this.violation('leak', -1, s.ownerPid, s, `stack #${s.id} of dead pid ${s.ownerPid} is still pinned at the end of the run`);
       } else if ((s.state === StackState.InUse || s.state === StackState.Allocated) && !this.tasks.has(s.ownerPid)) {

@@ -38,6 +38,8 @@ export enum StackState {
   PagesFreed = 8,
   /** Fully gone: area purged (vmap) — kept only for history. */
   Purged = 9,
+  /** Inside free_thread_stack(): no task owns it; about to be cached, RCU-queued or freed. */
+  Releasing = 10,
 }
 
 export const STACK_STATE_NAMES: Record<StackState, string> = {
@@ -50,6 +52,7 @@ export const STACK_STATE_NAMES: Record<StackState, string> = {
   [StackState.FreedLazy]: 'FREED_LAZY',
   [StackState.PagesFreed]: 'PAGES_FREED',
   [StackState.Purged]: 'PURGED',
+  [StackState.Releasing]: 'RELEASING',
 };
 
 /** A kernel stack: a vm_struct (vmapped) or an order-N page block (≤4.8). */

@@ -45,9 +45,11 @@ export function setTaskCpu(k: Kernel, cpu: number, p: TaskStruct, dest: number):
 /**
  * __schedule() → context_switch() → finish_task_switch(): the switch itself is
  * a quiescent state; if prev was TASK_DEAD this is its final switch, and the
- * next task, on this CPU, drops prev's stack and scheduler reference.
+ * next task, on this CPU, drops prev's stack and scheduler reference. With
+ * `finish` false the caller runs finishTaskSwitchDead() itself, as separate
+ * steps (the interleaving explorer).
  */
-export function contextSwitch(k: Kernel, cpu: number, prev: TaskStruct, next: TaskStruct, prevState: PrevState): void {
+export function contextSwitch(k: Kernel, cpu: number, prev: TaskStruct, next: TaskStruct, prevState: PrevState, finish = true): void {
   k.spend(k.costs.contextSwitchNs);
   const pc = k.cpus[cpu];
   const dead = prev.state === TASK_DEAD;
@@ -69,7 +71,11 @@ export function contextSwitch(k: Kernel, cpu: number, prev: TaskStruct, next: Ta
   if (next.stack && next.stack.state === StackState.Allocated) next.stack.state = StackState.InUse;
   pc.curr = next;
   rcuNoteContextSwitch(k, cpu);
-  if (dead) finishTaskSwitchDead(k, cpu, prev);
+  if (dead) {
+    k.stats.finalSwitches++;
+    if (prev.stack) prev.stack.lastTouchNs = k.nowNs;
+    if (finish) finishTaskSwitchDead(k, cpu, prev);
+  }
 }
 
 /**
@@ -77,16 +83,21 @@ export function contextSwitch(k: Kernel, cpu: number, prev: TaskStruct, next: Ta
  * put_task_stack(prev), then put_task_struct(prev) (v4.9) or
  * put_task_struct_rcu_user(prev) (≥5.4).
  */
-function finishTaskSwitchDead(k: Kernel, cpu: number, prev: TaskStruct): void {
-  k.stats.finalSwitches++;
-  if (prev.stack) prev.stack.lastTouchNs = k.nowNs;
+export function finishTaskSwitchDead(k: Kernel, cpu: number, prev: TaskStruct): void {
   if (k.cfg.STACK_FREE === 'early') {
-    if (k.mut.earlyFreeWithoutRefcount) {
-      // Known bug: free in finish_task_switch ignoring pinners (no refcount).
-      prev.stackRefcount = 1;
-    }
+    finishTaskSwitchStackRef(k, prev);
     putTaskStack(k, cpu, prev);
   }
+  finishTaskSwitchTaskRef(k, cpu, prev);
+}
+
+/** Known bug `early-free-without-refcount`: the final put ignores pinners, as if there were no refcount. */
+export function finishTaskSwitchStackRef(k: Kernel, prev: TaskStruct): void {
+  if (k.mut.earlyFreeWithoutRefcount) prev.stackRefcount = 1;
+}
+
+/** The second half of finish_task_switch() for a dead prev: its scheduler reference. */
+export function finishTaskSwitchTaskRef(k: Kernel, cpu: number, prev: TaskStruct): void {
   if (k.cfg.RCU_USERS) putTaskStructRcuUser(k, cpu, prev);
   else putTaskStruct(k, cpu, prev);
 }
