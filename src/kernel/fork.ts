@@ -73,8 +73,10 @@ export function copyProcessFailed(k: Kernel, cpu: number, parent: TaskStruct): n
 /** The child is hashed (findable by pid) and the fork is traced. */
 export function copyProcessDone(k: Kernel, cpu: number, parent: TaskStruct, p: TaskStruct, args: CloneArgs): number {
   k.attachTask(p);
-  k.trace(cpu, 'task_newtask', { pid: p.pid, comm: p.comm, clone_flags: args.thread ? '3d0f00' : '1200000', oom_score_adj: 0 });
-  k.trace(cpu, 'sched_process_fork', { comm: parent.comm, pid: parent.pid, child_comm: p.comm, child_pid: p.pid });
+  if (k.tracing) k.trace(cpu, 'task_newtask', { pid: p.pid, comm: p.comm, clone_flags: args.thread ? '3d0f00' : '1200000', oom_score_adj: 0 });
+  else k.note(cpu, 'task_newtask', 0);
+  if (k.tracing) k.trace(cpu, 'sched_process_fork', { comm: parent.comm, pid: parent.pid, child_comm: p.comm, child_pid: p.pid });
+  else k.note(cpu, 'sched_process_fork', 0);
   return p.pid;
 }
 
@@ -165,7 +167,8 @@ export function allocThreadStackMiss(k: Kernel, cpu: number, tsk: TaskStruct): K
   const cfg = k.cfg;
   k.stats.cacheMisses++;
   k.cpuStats[cpu].misses++;
-  k.trace(cpu, 'stack_cache_miss', { cached: 0 });
+  if (k.tracing) k.trace(cpu, 'stack_cache_miss', { cached: 0 });
+  else k.note(cpu, 'stack_cache_miss', 0);
   const s = vmallocStack(k, cpu);
   if (!s) return null;
   // 4.9–4.18: __GFP_ACCOUNT charged the allocating task's memcg, once, at vmalloc.
@@ -182,7 +185,8 @@ export function takeCachedStack(k: Kernel, cpu: number, tsk: TaskStruct, s: KSta
   const cfg = k.cfg;
   k.stats.cacheHits++;
   k.cpuStats[cpu].hits++;
-  k.trace(cpu, 'stack_cache_hit', { stack: s.id, slot, va: s.addr });
+  if (k.tracing) k.trace(cpu, 'stack_cache_hit', { stack: s.id, slot, va: s.addr });
+  else k.note(cpu, 'stack_cache_hit', s.id);
   // "Clear stale pointers from reused stack." (e01e80634ecd, 4.17)
   if (cfg.ZERO_ON_REUSE) k.spendAlloc(k.costs.zeroStackNs);
   chargeColdStack(k, s.lastTouchNs);
@@ -307,7 +311,8 @@ export function cacheSlotStore(k: Kernel, cpu: number, slot: number, s: KStack):
   s.ownerPid = 0;
   k.stats.cachePuts++;
   k.cpuStats[cpu].puts++;
-  k.trace(cpu, 'stack_cache_put', { stack: s.id, slot, va: s.addr });
+  if (k.tracing) k.trace(cpu, 'stack_cache_put', { stack: s.id, slot, va: s.addr });
+  else k.note(cpu, 'stack_cache_put', s.id);
 }
 
 /**
@@ -356,7 +361,8 @@ export function threadStackDelayedFree(k: Kernel, cpu: number, s: KStack): void 
   s.cpu = cpu;
   s.ownerPid = 0;
   k.rcuPendingChanged(+1);
-  k.trace(cpu, 'stack_rcu_pending', { stack: s.id, va: s.addr });
+  if (k.tracing) k.trace(cpu, 'stack_rcu_pending', { stack: s.id, va: s.addr });
+  else k.note(cpu, 'stack_rcu_pending', s.id);
   callRcu(k, cpu, RcuCbKind.ThreadStackFreeRcu, s, null);
 }
 
@@ -408,7 +414,8 @@ export function releaseTaskStackBegin(k: Kernel, cpu: number, tsk: TaskStruct): 
     return false;
   }
   k.stats.stackReleases++;
-  k.trace(cpu, 'stack_release', { stack: s.id, pid: tsk.pid, refcount: tsk.stackRefcount });
+  if (k.tracing) k.trace(cpu, 'stack_release', { stack: s.id, pid: tsk.pid, refcount: tsk.stackRefcount });
+  else k.note(cpu, 'stack_release', s.id);
   if (k.cfg.STACK_ACCOUNT === 'release') {
     accountKernelStack(k, s, -1);
     // 4.19–5.17 uncharged in free_thread_stack; 4.9 never recharged, so never uncharged here.

@@ -406,7 +406,8 @@ export function vfree(k: Kernel, cpu: number, s: KStack): void {
   s.cpu = -1;
   k.stats.vfrees++;
   k.cpuStats[cpu].vfrees++;
-  k.trace(cpu, 'stack_vfree', { stack: s.id, va: s.addr });
+  if (k.tracing) k.trace(cpu, 'stack_vfree', { stack: s.id, va: s.addr });
+  else k.note(cpu, 'stack_vfree', s.id);
   const nrLazy = k.vmap.freeLazy(s.addr, s.areaBytes);
   const nrLazyMax = k.lazyMaxPages();
   if (k.tracer.enabled) k.trace(cpu, 'free_vmap_area_noflush', { va_start: vaHex(s.addr), nr_lazy: nrLazy, nr_lazy_max: nrLazyMax });
