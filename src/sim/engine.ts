@@ -260,7 +260,7 @@ export class Sim {
       const ev = this.q.pop();
       const c = this.cpus[ev.cpu];
       // An event on a CPU waits for that CPU's clock (its kernel work in progress).
-      this.now = t > c.clockNs ? t : c.clockNs;
+      this.now = Math.max(t, c.clockNs);
       this.events++;
       const cpu = ev.cpu;
       if (this.handle(ev)) this.recycle(ev);
