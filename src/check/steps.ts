@@ -159,7 +159,7 @@ export function* stackReader(x: Exec, self: Thread, cpu: number, kind: ReaderKin
     stackReaderAccess(k, cpu, r);
   }
   yield* stackReaderRelease(x, self, cpu, r);
-  // The double-put mutation (as Kernel.stackReaderEnd applies it): the reader's put path runs twice.
+  // The double-put mutation, as stackReaderEnd() in task_stack.ts applies it: the put path runs twice.
   if (k.mut.doublePut && r.pinned) yield* stackReaderRelease(x, self, cpu, r);
 }
 

@@ -376,7 +376,6 @@ export class Kernel {
   stackReaderEnd(cpu: number, tsNs: number, r: StackReader, ctx: Ctx = 'task'): void {
     this.enter(cpu, tsNs, ctx);
     stackReaderEnd(this, cpu, r);
-    if (this.mut.doublePut && r.pinned) stackReaderEnd(this, cpu, { ...r, kind: r.kind });
   }
 
   /** The current task on `cpu` overruns its stack by `bytes` below the bottom. */

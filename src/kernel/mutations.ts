@@ -11,7 +11,7 @@ export const MUTATIONS = {
   'early-free-without-refcount': 'finish_task_switch() frees a dead task\'s stack ignoring pinners (no stack_refcount)',
   'cache-irq-unsafe': 'the 4.9 cache slot scan runs with irqs on, so an IRQ-context release can race it',
   'no-hotplug-drain': 'no free_vm_stack_cache() cpuhp teardown: an offlined CPU keeps its cached stacks',
-  'double-put': 'a stack reader calls put_task_stack() twice',
+  'double-put': 'a stack reader runs its put path (put_task_stack, put_task_struct) twice',
   'no-bad-fork-put': 'copy_process() failure path frees the task without put_task_stack()',
 } as const;
 

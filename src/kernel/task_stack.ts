@@ -70,6 +70,12 @@ export function stackReaderAccess(k: Kernel, cpu: number, r: StackReader): void 
  * touches the exited completion, which lives on the kthread's stack (≤4.9).
  */
 export function stackReaderEnd(k: Kernel, cpu: number, r: StackReader): void {
+  stackReaderPutPath(k, cpu, r);
+  // Known bug `double-put`: the reader runs its put path twice.
+  if (k.mut.doublePut && r.pinned) stackReaderPutPath(k, cpu, r);
+}
+
+function stackReaderPutPath(k: Kernel, cpu: number, r: StackReader): void {
   stackReaderLastTouch(k, cpu, r);
   if (stackReaderUnpin(k, cpu, r)) releaseTaskStack(k, cpu, r.target);
   putTaskStruct(k, cpu, r.target);
