@@ -29,7 +29,7 @@ import {
 } from '../kernel/fork.ts';
 import { freeVmStackCache } from '../kernel/fork.ts';
 import { cpuDown } from '../kernel/hotplug.ts';
-import { rcuCore, rcuGpKthread } from '../kernel/rcu.ts';
+import { rcuCore, rcuGpKthread, rcuReportQs } from '../kernel/rcu.ts';
 import { contextSwitch, finishTaskSwitchStackRef, finishTaskSwitchTaskRef, wakeUpNewTask } from '../kernel/sched/core.ts';
 import {
   type ReaderKind,
@@ -263,7 +263,7 @@ export function* rcuGp(x: Exec): Body {
     } else {
       yield { label: 'every CPU passed a quiescent state: rcu_gp_cleanup(), the grace period ends', guard: () => rcu.readersInside === 0 && waiting() && x.quiescentPossible() };
       // rcu_report_qs_rdp() from each CPU's tick: none is in a read-side or non-preemptible region.
-      for (const pc of k.cpus) pc.rcu.qsPending = false;
+      for (const pc of k.cpus) rcuReportQs(k, pc.index);
       rcuGpKthread(k);
     }
   }

@@ -135,8 +135,14 @@ function rcuForceQuiescentState(k: Kernel): void {
  */
 export function rcuTick(k: Kernel, cpu: number, idleOrUser: boolean): void {
   const r = k.cpus[cpu].rcu;
-  if (k.rcu.gpInProgress && r.qsPending && (r.passedQs || idleOrUser)) r.qsPending = false;
+  if (r.passedQs || idleOrUser) rcuReportQs(k, cpu);
   rcuCore(k, cpu);
+}
+
+/** rcu_report_qs_rdp(): `cpu` reports its quiescent state for the current grace period. */
+export function rcuReportQs(k: Kernel, cpu: number): void {
+  const r = k.cpus[cpu].rcu;
+  if (k.rcu.gpInProgress && r.qsPending) r.qsPending = false;
 }
 
 /**
