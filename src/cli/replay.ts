@@ -8,10 +8,10 @@ import { PerfettoTracer, writePerfetto } from '../trace/perfetto.ts';
 import { writeAtomic } from './io.ts';
 import { ConfigError, type KernelConfig, type KnobSetting, parseSet, resolveConfigs } from '../config/index.ts';
 import { type ReplayResult, replayTrace } from '../replay/replay.ts';
-import { EXIT_FINDINGS, EXIT_OK, listOption, parse, UsageError } from './args.ts';
+import { EXIT_FINDINGS, EXIT_OK, listOption, parse, progress, UsageError } from './args.ts';
 
 export const help = `usage: kstack replay FILE... [--config C[,C2...]] [--set K=V[,V2...]] [--validate]
-                     [--min-agreement X] [--cpus N] [--disagreements N] [--events FILE] [--perfetto FILE] [--json]
+                     [--min-agreement X] [--cpus N] [--disagreements N] [--events FILE] [--perfetto FILE] [--quiet] [--json]
 
 Replays ftrace text (trace_pipe / trace, trace-cmd report, perf script; .gz ok;
 '-' for stdin) through the kernel model, predicting each fork's stack-cache
@@ -28,6 +28,7 @@ hit or miss. The prediction never reads the vmalloc:* events.
   --disagreements N    how many disagreements to list (default 10)
   --events FILE        write the model's events during the replay as ftrace text
   --perfetto FILE      write a Chrome JSON trace (Perfetto UI) of the replay; one process per config
+  --quiet, -q          no progress line (it shows on a TTY for replays over a second)
   --json               machine-readable output (an array for several files or configs)
 
 exit: 0 ok, 1 agreement below --min-agreement, 2 bad usage or input
@@ -45,6 +46,7 @@ export async function run(argv: string[]): Promise<number> {
       disagreements: { type: 'string' },
       events: { type: 'string' },
       perfetto: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
       json: { type: 'boolean' },
     },
     true,
@@ -73,7 +75,10 @@ export async function run(argv: string[]): Promise<number> {
         if (values.perfetto) sinks.push((pf = new PerfettoTracer({ label: `${config.name} · ${basename(file)}`, cpuCount: n, params: { trace: basename(file) } })));
         return sinks.length === 0 ? undefined : sinks.length === 1 ? sinks[0] : new TeeTracer(sinks);
       };
-      const r = await replayTrace(file, { config, validate, cpus, maxDisagreements: maxDis, makeTracer });
+      const bar = progress(!!values.quiet);
+      const onProgress = (n: number): void => bar.update(() => `kstack replay: ${basename(file)} (${config.name}): ${n.toLocaleString('en')} events`);
+      const r = await replayTrace(file, { config, validate, cpus, maxDisagreements: maxDis, makeTracer, onProgress });
+      bar.done();
       results.push(r);
       if (text && values.events) await writeAtomic(values.events, (text as FtraceTextTracer).text());
       if (pf) {

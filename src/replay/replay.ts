@@ -92,6 +92,8 @@ export interface ReplayOptions {
   maxDisagreements?: number;
   /** Lines of context kept before and after a disagreement. */
   contextLines?: number;
+  /** Observer called every 65536 events with the count so far (progress lines; never changes the replay). */
+  onProgress?: (events: number) => void;
   /** Built once the CPU count is known; receives the primary model's events. */
   makeTracer?: (cpuCount: number) => Tracer | undefined;
 }
@@ -155,9 +157,11 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
     scorer.onEvent(r, kind, p, lo, hi, parsed);
   };
 
+  const onProgress = opts.onProgress;
   const stats: ReaderStats = await readTrace(source, {
     onView(r) {
       events++;
+      if (onProgress && (events & 0xffff) === 0) onProgress(events);
       if (driver !== null) {
         feed(r, driver);
         return;
