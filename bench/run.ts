@@ -9,7 +9,7 @@ interface Figure {
 }
 
 function child(script: string): Record<string, number | string> {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 24 });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
@@ -17,10 +17,14 @@ function simFigure(ops: number, placement: string): Record<string, number | stri
   return child(`
     import { runSim } from './src/sim/run.ts';
     import { getPreset } from './src/config/index.ts';
+    const run = (onProgress) => runSim({ config: getPreset('linux-6.18'), workload: 'pthread-loop', cpus: 2, placement: '${placement}', ops: ${ops}, seed: 1, onProgress });
     const t0 = process.hrtime.bigint();
-    const r = runSim({ config: getPreset('linux-6.18'), workload: 'pthread-loop', cpus: 2, placement: '${placement}', ops: ${ops}, seed: 1 });
+    const r = run(undefined);
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    console.log(JSON.stringify({ ops: r.ops, seconds: s, opsPerSec: Math.round(r.ops / s), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), hitRate: r.stackCache.hitRate }));
+    // A second, untimed run samples the live heap after a full GC every 2^16 events.
+    let live = 0;
+    run(() => { globalThis.gc(); live = Math.max(live, process.memoryUsage().heapUsed); });
+    console.log(JSON.stringify({ ops: r.ops, seconds: s, opsPerSec: Math.round(r.ops / s), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), liveHeapMiB: Math.round(live / 1048576 * 10) / 10, hitRate: r.stackCache.hitRate }));
   `);
 }
 
@@ -30,7 +34,7 @@ for (const placement of ['pin:0', 'default']) {
     const r = simFigure(ops, placement);
     figures.push({
       name: `sim pthread-loop linux-6.18 2 CPUs ${placement}, ${ops.toLocaleString('en')} ops`,
-      value: `${Number(r.opsPerSec).toLocaleString('en')} create+join/s, peak RSS ${r.peakRssMiB} MiB (${Number(r.seconds).toFixed(2)} s)`,
+      value: `${Number(r.opsPerSec).toLocaleString('en')} create+join/s (${Number(r.seconds).toFixed(2)} s), peak RSS ${r.peakRssMiB} MiB, max live heap after GC ${r.liveHeapMiB} MiB`,
     });
   }
 }
