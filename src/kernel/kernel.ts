@@ -26,6 +26,7 @@ import { contextSwitch, type PrevState, setTaskCpu, tryToWakeUp, wakeUpNewTask }
 import { type ReaderKind, type StackReader, stackReaderAccess, stackReaderBegin, stackReaderEnd } from './task_stack.ts';
 import { KStack, STACK_STATE_NAMES, StackState, TASK_DEAD, TASK_RUNNING, TaskStruct } from './task.ts';
 import { type Mutation, type MutationFlags, mutationFlags } from './mutations.ts';
+import { PID_MAX_DEFAULT, PidTable } from './pid.ts';
 
 export type { CloneArgs } from './fork.ts';
 export type { PrevState } from './sched/core.ts';
@@ -180,9 +181,9 @@ export class Kernel {
   nextReaderId = 1;
   /** ns a recorded tracepoint costs (0 unless the run models tracing being on). */
   readonly tracepointNs: number;
-  private readonly tasks = new Map<number, TaskStruct>();
+  /** pid → task (find_task_by_pid_ns); pids are allocated from it too (alloc_pid). */
+  private readonly tasks = new PidTable(1000);
   private readonly stacks = new Map<number, KStack>();
-  private nextPid = 1000;
   private nextStackId = 1;
   private readonly taskPool: TaskStruct[] = [];
   private readonly histTs = new Float64Array(HISTORY);
@@ -641,9 +642,11 @@ export class Kernel {
     this.trace(cpu, 'kstack_violation', { kind, pid, stack: s ? s.id : 0 });
   }
 
+  /** alloc_pid(): cyclic between RESERVED_PIDS and pid_max, as the kernel hands them out. */
   allocPid(): number {
-    while (this.tasks.has(this.nextPid)) this.nextPid++;
-    return this.nextPid++;
+    const pid = this.tasks.alloc();
+    if (pid === null) throw new ModelUsageError(`all ${PID_MAX_DEFAULT} pids are in use`);
+    return pid;
   }
 
   newTaskStruct(): TaskStruct {
