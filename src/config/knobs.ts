@@ -56,8 +56,6 @@ export interface KernelConfig {
   VFREE_IN_IRQ_DEFERS: boolean;
   /** Pages in the modelled zone (buddy allocator); 4 KiB each. */
   ZONE_PAGES: number;
-  /** 6.19-ish NUMA-aware cache (262ef8e55b7c); modelled as refusing nothing on one node. */
-  NUMA_AWARE_CACHE: boolean;
   /** ≥6.9 vmap nodes: purged areas refill per-node size-class pools that allocation tries first (72210662c5a2). */
   VMAP_POOLS: boolean;
   /** struct kthread lives on the kthread's stack, so kthread_stop() must pin it (≤4.9; kmalloc'd since 4.10, 1da5c46fa965). */
@@ -93,7 +91,6 @@ export const KNOBS: Record<KnobName, KnobSpec> = {
   VMAP_PURGE: { kind: 'enum', values: ['sync', 'work'], doc: 'lazy purge synchronously or from drain_vmap_work' },
   VFREE_IN_IRQ_DEFERS: { kind: 'bool', doc: 'vfree() in interrupt context defers to a work item' },
   ZONE_PAGES: { kind: 'int', min: 1024, max: 1 << 26, doc: 'pages in the modelled buddy zone' },
-  NUMA_AWARE_CACHE: { kind: 'bool', doc: '6.19 NUMA checks on cache take/put (one node here)' },
   KTHREAD_ON_STACK: { kind: 'bool', doc: 'struct kthread on the kthread stack (≤4.9)' },
   VMAP_POOLS: { kind: 'bool', doc: 'purged vmap areas go to size-class pools reused first (6.9+)' },
 };

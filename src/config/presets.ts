@@ -25,7 +25,6 @@ const linux48: KernelConfig = {
   VMAP_PURGE: 'sync',
   VFREE_IN_IRQ_DEFERS: true,
   ZONE_PAGES: ZONE_PAGES_DEFAULT,
-  NUMA_AWARE_CACHE: false,
   VMAP_POOLS: false,
   KTHREAD_ON_STACK: true,
 };
