@@ -1,78 +1,95 @@
 // The simulator's event queue: a binary heap keyed by (timeNs, priority, seq).
 // seq is the insertion counter, so equal times and priorities pop in insertion
 // order and the order never depends on heap or sort stability.
+//
+// The heap is the simulator's innermost loop (a few pushes and pops per
+// simulated operation), so the keys live in typed arrays and (priority, seq)
+// is folded into one number: priority * 2^45 + seq orders exactly as the pair
+// does while seq < 2^45 and priority < 2^7 (both far beyond any run), so a
+// comparison is at most two float compares. Sifting moves a hole instead of
+// swapping.
+
+/** 2^45: seq's range inside the folded (priority, seq) key. */
+const PRIO_SCALE = 35184372088832;
 
 export class EventQueue<T> {
-  private time: number[] = [];
-  private prio: number[] = [];
-  private seq: number[] = [];
-  private item: T[] = [];
+  private time = new Float64Array(64);
+  private key = new Float64Array(64);
+  private item: (T | undefined)[] = new Array<T | undefined>(64).fill(undefined);
+  private n = 0;
   private nextSeq = 0;
 
   get size(): number {
-    return this.time.length;
+    return this.n;
   }
 
   push(timeNs: number, priority: number, item: T): void {
-    let i = this.time.length;
-    this.time.push(timeNs);
-    this.prio.push(priority);
-    this.seq.push(this.nextSeq++);
-    this.item.push(item);
+    if (this.n === this.time.length) this.grow();
+    const k = priority * PRIO_SCALE + this.nextSeq++;
+    const time = this.time;
+    const key = this.key;
+    const items = this.item;
+    let i = this.n++;
     while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(i, parent)) break;
-      this.swap(i, parent);
-      i = parent;
+      const p = (i - 1) >> 1;
+      const tp = time[p];
+      if (tp < timeNs || (tp === timeNs && key[p] < k)) break;
+      time[i] = tp;
+      key[i] = key[p];
+      items[i] = items[p];
+      i = p;
     }
+    time[i] = timeNs;
+    key[i] = k;
+    items[i] = item;
   }
 
   peekTime(): number {
-    return this.time.length > 0 ? this.time[0] : Number.POSITIVE_INFINITY;
+    return this.n > 0 ? this.time[0] : Number.POSITIVE_INFINITY;
   }
 
   /** Removes the first event; its time is peekTime() before the call. */
   pop(): T {
-    const top = this.item[0];
-    const last = this.time.length - 1;
-    this.swap(0, last);
-    this.time.pop();
-    this.prio.pop();
-    this.seq.pop();
-    this.item.pop();
+    const items = this.item;
+    const top = items[0] as T;
+    const n = --this.n;
+    const time = this.time;
+    const key = this.key;
+    // Sift the last element down from the root.
+    const lt = time[n];
+    const lk = key[n];
+    const li = items[n];
+    items[n] = undefined;
     let i = 0;
-    const n = this.time.length;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
+      let m = l;
       const r = l + 1;
-      let m = i;
-      if (l < n && this.less(l, m)) m = l;
-      if (r < n && this.less(r, m)) m = r;
-      if (m === i) break;
-      this.swap(i, m);
+      if (r < n && (time[r] < time[l] || (time[r] === time[l] && key[r] < key[l]))) m = r;
+      const tm = time[m];
+      if (lt < tm || (lt === tm && lk < key[m])) break;
+      time[i] = tm;
+      key[i] = key[m];
+      items[i] = items[m];
       i = m;
+    }
+    if (n > 0) {
+      time[i] = lt;
+      key[i] = lk;
+      items[i] = li;
     }
     return top;
   }
 
-  private less(i: number, j: number): boolean {
-    if (this.time[i] !== this.time[j]) return this.time[i] < this.time[j];
-    if (this.prio[i] !== this.prio[j]) return this.prio[i] < this.prio[j];
-    return this.seq[i] < this.seq[j];
-  }
-
-  private swap(i: number, j: number): void {
-    let t = this.time[i];
-    this.time[i] = this.time[j];
-    this.time[j] = t;
-    t = this.prio[i];
-    this.prio[i] = this.prio[j];
-    this.prio[j] = t;
-    t = this.seq[i];
-    this.seq[i] = this.seq[j];
-    this.seq[j] = t;
-    const x = this.item[i];
-    this.item[i] = this.item[j];
-    this.item[j] = x;
+  private grow(): void {
+    const cap = this.time.length * 2;
+    const time = new Float64Array(cap);
+    time.set(this.time);
+    const key = new Float64Array(cap);
+    key.set(this.key);
+    this.time = time;
+    this.key = key;
+    for (let i = this.item.length; i < cap; i++) this.item.push(undefined);
   }
 }
