@@ -5,7 +5,7 @@
 // vmalloc — is the model's. Time is integer nanoseconds; a CPU's clock advances
 // by its task's compute and by the cost model's price of every kernel call.
 import type { Kernel } from '../kernel/kernel.ts';
-import type { PrevState, ReaderKind, StackReader } from '../kernel/kernel.ts';
+import type { CloneArgs, PrevState, ReaderKind, StackReader } from '../kernel/kernel.ts';
 import type { Ctx } from '../kernel/events.ts';
 import type { Placement } from './placement.ts';
 import { EventQueue } from './queue.ts';
@@ -297,11 +297,17 @@ export class Sim {
     t.next = Next.Exit;
   }
 
+  /** Reused for every clone (the model reads it during the call only): no allocation per fork. */
+  private readonly cloneArgs: CloneArgs = { thread: false, comm: undefined };
+
   /** clone(): the child goes where the placement policy puts it. Null when the fork failed. */
   clone(parent: SimTask, behaviour: Behaviour, opts: { thread: boolean; comm?: string }): SimTask | null {
     const cpu = parent.cpu;
     const s0 = this.k.spentNs;
-    const pid = this.k.kernelClone(cpu, this.now, parent.pid, { thread: opts.thread, comm: opts.comm });
+    const args = this.cloneArgs;
+    args.thread = opts.thread;
+    args.comm = opts.comm;
+    const pid = this.k.kernelClone(cpu, this.now, parent.pid, args);
     this.advance(s0);
     if (pid < 0) return null;
     const child = new SimTask(pid, opts.comm ?? parent.comm, behaviour, parent, opts.thread);

@@ -80,14 +80,22 @@ class ProcessChild implements Behaviour {
  * wait4, which reaps) every one of them; repeats until `ops` children are done.
  */
 class Creator implements Behaviour {
-  private batchLeft: SimTask[] = [];
+  /** The batch's children not yet joined: batchLeft[batchHead..batchEnd) (slots are reused, never shrunk). */
+  private readonly batchLeft: SimTask[] = [];
+  private batchHead = 0;
+  private batchEnd = 0;
+  /** One options object for every clone (read during the call only). */
+  private readonly cloneOpts: { thread: boolean };
   constructor(
     private readonly batch: number,
     private readonly ops: number,
-    private readonly thread: boolean,
-    private readonly child: () => Behaviour,
+    thread: boolean,
+    /** Every child runs this one behaviour (its state lives in the SimTask), so none is allocated per fork. */
+    private readonly child: Behaviour,
     private readonly userNs: number,
-  ) {}
+  ) {
+    this.cloneOpts = { thread };
+  }
 
   step(sim: Sim, t: SimTask): void {
     if (t.pc === 0) {
@@ -99,8 +107,8 @@ class Creator implements Behaviour {
       }
       const n = Math.min(this.batch, this.ops - t.i);
       for (let j = 0; j < n; j++) {
-        const c = sim.clone(t, this.child(), { thread: this.thread });
-        if (c) this.batchLeft.push(c);
+        const c = sim.clone(t, this.child, this.cloneOpts);
+        if (c) this.batchLeft[this.batchEnd++] = c;
         t.i++;
       }
       t.pc = 1;
@@ -108,17 +116,20 @@ class Creator implements Behaviour {
       return;
     }
     // Join / wait for the batch in creation order.
-    while (this.batchLeft.length > 0) {
-      const c = this.batchLeft[0];
+    const left = this.batchLeft;
+    while (this.batchHead < this.batchEnd) {
+      const c = left[this.batchHead];
       if (!c.exited) {
         c.waiter = t;
         sim.block(t);
         return;
       }
-      this.batchLeft.shift();
+      this.batchHead++;
       sim.reap(t, c);
       sim.opDone();
     }
+    this.batchHead = 0;
+    this.batchEnd = 0;
     t.pc = 0;
     sim.compute(t, this.userNs);
   }
@@ -170,8 +181,9 @@ class MessagingMain implements Behaviour {
   step(sim: Sim, t: SimTask): void {
     if (t.pc === 0) {
       // All threads are created back to back before any of them starts work.
+      const worker = new MessagingWorker(this.loops, this.msgNs, this.start);
       for (let j = 0; j < this.threads; j++) {
-        const c = sim.clone(t, new MessagingWorker(this.loops, this.msgNs, this.start), { thread: true });
+        const c = sim.clone(t, worker, { thread: true });
         if (c) this.workers.push(c);
       }
       for (let j = 0; j + 1 < this.workers.length; j += 2) {
@@ -241,8 +253,9 @@ class PoolMain implements Behaviour {
   step(sim: Sim, t: SimTask): void {
     this.pool.main = t;
     if (t.pc === 0) {
+      const worker = new PoolWorker(this.pool, this.workNs);
       for (let j = 0; j < this.nWorkers; j++) {
-        const c = sim.clone(t, new PoolWorker(this.pool, this.workNs), { thread: true });
+        const c = sim.clone(t, worker, { thread: true });
         if (c) this.workers.push(c);
       }
       t.pc = 1;
@@ -346,10 +359,13 @@ class KthreadWorker implements Behaviour {
 /** kthreadd-like: creates a kthread, lets it run, kthread_stop()s it; repeats. */
 class KthreadStopper implements Behaviour {
   private kt: SimTask | null = null;
+  private readonly worker: KthreadWorker;
   constructor(
     private readonly ops: number,
     private readonly lifeNs: number,
-  ) {}
+  ) {
+    this.worker = new KthreadWorker(lifeNs / 4);
+  }
   step(sim: Sim, t: SimTask): void {
     if (t.pc === 0) {
       if (t.i >= this.ops) {
@@ -358,7 +374,7 @@ class KthreadStopper implements Behaviour {
         return;
       }
       t.i++;
-      this.kt = sim.clone(t, new KthreadWorker(this.lifeNs / 4), { thread: false, comm: 'kthread' });
+      this.kt = sim.clone(t, this.worker, { thread: false, comm: 'kthread' });
       t.pc = 1;
       sim.sleep(t, this.lifeNs);
       return;
@@ -398,7 +414,7 @@ export const WORKLOADS: Record<string, WorkloadSpec> = {
     op: 'one pthread_create + pthread_join',
     setup(ctx) {
       const c = ctx.costs;
-      ctx.sim.spawn(MAIN_PID, 'tbench', new Creator(1, ctx.ops, true, () => new ThreadNop(c.threadRunNs), c.futexWaitNs), ctx.startCpu);
+      ctx.sim.spawn(MAIN_PID, 'tbench', new Creator(1, ctx.ops, true, new ThreadNop(c.threadRunNs), c.futexWaitNs), ctx.startCpu);
     },
   },
   burst: {
@@ -408,7 +424,7 @@ export const WORKLOADS: Record<string, WorkloadSpec> = {
     op: 'one thread created and joined',
     setup(ctx, p) {
       const c = ctx.costs;
-      ctx.sim.spawn(MAIN_PID, 'tbench', new Creator(p.k, ctx.ops, true, () => new ThreadNop(c.threadRunNs), c.futexWaitNs), ctx.startCpu);
+      ctx.sim.spawn(MAIN_PID, 'tbench', new Creator(p.k, ctx.ops, true, new ThreadNop(c.threadRunNs), c.futexWaitNs), ctx.startCpu);
     },
   },
   'fork-exit-wait': {
@@ -418,7 +434,7 @@ export const WORKLOADS: Record<string, WorkloadSpec> = {
     op: 'one fork + exit + wait',
     setup(ctx) {
       const c = ctx.costs;
-      ctx.sim.spawn(MAIN_PID, 'tbench', new Creator(1, ctx.ops, false, () => new ProcessChild(false, c.threadRunNs, 0), c.waitNs), ctx.startCpu);
+      ctx.sim.spawn(MAIN_PID, 'tbench', new Creator(1, ctx.ops, false, new ProcessChild(false, c.threadRunNs, 0), c.waitNs), ctx.startCpu);
     },
   },
   'fork-exec': {
@@ -428,7 +444,7 @@ export const WORKLOADS: Record<string, WorkloadSpec> = {
     op: 'one fork + exec + exit + wait',
     setup(ctx) {
       const c = ctx.costs;
-      ctx.sim.spawn(MAIN_PID, 'bash', new Creator(1, ctx.ops, false, () => new ProcessChild(true, c.threadRunNs, c.execNs), c.waitNs), ctx.startCpu);
+      ctx.sim.spawn(MAIN_PID, 'bash', new Creator(1, ctx.ops, false, new ProcessChild(true, c.threadRunNs, c.execNs), c.waitNs), ctx.startCpu);
     },
   },
   'thread-pool': {
@@ -458,7 +474,7 @@ export const WORKLOADS: Record<string, WorkloadSpec> = {
     op: 'one churn thread created and joined',
     setup(ctx, p) {
       const c = ctx.costs;
-      const main = ctx.sim.spawn(MAIN_PID, 'churn', new Creator(p.k, ctx.ops, true, () => new ThreadNop(c.threadRunNs * 4), c.futexWaitNs), ctx.startCpu, { trackChildren: true });
+      const main = ctx.sim.spawn(MAIN_PID, 'churn', new Creator(p.k, ctx.ops, true, new ThreadNop(c.threadRunNs * 4), c.futexWaitNs), ctx.startCpu, { trackChildren: true });
       const targets = (): Iterable<SimTask> => main.liveChildren ?? [];
       for (let r = 0; r < p.readers; r++) {
         const kinds: ReaderKind[] = ['stack-trace', 'wchan', 'syscall'];
@@ -484,7 +500,7 @@ export const WORKLOADS: Record<string, WorkloadSpec> = {
       const sim = ctx.sim;
       if (sim.cpus.length < 2) throw new WorkloadError('hotplug needs at least 2 CPUs');
       const c = ctx.costs;
-      sim.spawn(MAIN_PID, 'tbench', new Creator(2, ctx.ops, true, () => new ThreadNop(c.threadRunNs), c.futexWaitNs), ctx.startCpu);
+      sim.spawn(MAIN_PID, 'tbench', new Creator(2, ctx.ops, true, new ThreadNop(c.threadRunNs), c.futexWaitNs), ctx.startCpu);
       const victim = sim.cpus.length - 1;
       const ctl = 0;
       const cycle = (s: Sim): void => {
