@@ -14,8 +14,9 @@ import { type KStack, StackState, type TaskStruct } from '../kernel/task.ts';
 /** The next atomic step a thread will take, announced before it is taken. */
 export interface Step {
   label: string;
-  /** The step can run only while this holds (a wait); absent: always. */
-  guard?: () => boolean;
+  /** The step can run only while this holds (a wait); absent: always. Called with the step's `arg`. */
+  guard?: (x: Exec, self: Thread, arg: unknown) => boolean;
+  arg?: unknown;
 }
 
 export type Body = Generator<Step, void, void>;
@@ -27,7 +28,14 @@ export interface ThreadSpec {
   ctx: Ctx;
   /** Runs for ever (RCU) or may never run (an interrupt that need not come): not required to finish. */
   optional?: boolean;
-  body: (x: Exec, self: Thread) => Body;
+  /** A module-level generator function, called as body(x, self, ...args): no closure per execution. */
+  body: (x: Exec, self: Thread, ...args: never[]) => Body;
+  args: readonly unknown[];
+}
+
+/** A thread spec whose body takes `args` after (x, self), type-checked. */
+export function threadSpec<A extends unknown[]>(name: string, cpu: number, ctx: Ctx, body: (x: Exec, self: Thread, ...args: A) => Body, args: A, optional = false): ThreadSpec {
+  return optional ? { name, cpu, ctx, optional, body: body as unknown as ThreadSpec['body'], args } : { name, cpu, ctx, body: body as unknown as ThreadSpec['body'], args };
 }
 
 export class Thread {
@@ -126,7 +134,7 @@ export class Exec {
     const specs = scenario.setup(this);
     for (const s of specs) this.threads.push(new Thread(this.threads.length, s));
     for (const t of this.threads) {
-      t.gen = t.spec.body(this, t);
+      t.gen = (t.spec.body as (x: Exec, self: Thread, ...args: unknown[]) => Body)(this, t, ...t.spec.args);
       this.advance(t);
     }
     this.trackStacks();
@@ -148,7 +156,7 @@ export class Exec {
       if (!this.cpuAllows(t, cpu)) return false;
     }
     const g = t.next.guard;
-    return g === undefined || g();
+    return g === undefined || g(this, t, t.next.arg);
   }
 
   /** Fills `out` with the enabled threads; returns how many. */

@@ -3,10 +3,10 @@
 // (per-CPU task, hardirq and softirq contexts) and the initial state.
 import type { KernelConfig } from '../config/knobs.ts';
 import type { Mutation } from '../kernel/mutations.ts';
-import { putTaskStruct } from '../kernel/fork.ts';
+import { type CloneArgs, putTaskStruct } from '../kernel/fork.ts';
 import { READER_KINDS, type ReaderKind, stackReaderAccess, stackReaderBegin } from '../kernel/task_stack.ts';
 import type { TaskStruct } from '../kernel/task.ts';
-import type { Exec, Scenario, ThreadSpec } from './exec.ts';
+import { type Body, type Exec, type Scenario, type Thread, type ThreadSpec, threadSpec } from './exec.ts';
 import { exitTask, finalSwitch, fork, hotplugDown, rcuGp, rcuSoftirq, reap, stackReader } from './steps.ts';
 
 /** The reader kinds as the issue names them (kthread-stop is kthread_stop()). */
@@ -28,10 +28,66 @@ function exited(x: Exec, pid: number, cpu: number): TaskStruct {
   return t;
 }
 
-function rcuThreads(cpus: number): ThreadSpec[] {
-  const out: ThreadSpec[] = [{ name: 'rcu_gp', cpu: -1, ctx: 'task', optional: true, body: (x) => rcuGp(x) }];
-  for (let c = 0; c < cpus; c++) out.push({ name: `rcu/${c}`, cpu: c, ctx: 'softirq', optional: true, body: (x, self) => rcuSoftirq(x, self, c) });
+// Thread bodies are module-level generator functions that take their tasks as
+// arguments (threadSpec): setup runs once per executed path, and closures
+// created there (each with the __name call tsx adds) were a measurable cost.
+
+function* rcuGpBody(x: Exec): Body {
+  yield* rcuGp(x);
+}
+
+function* rcuSoftirqBody(x: Exec, self: Thread): Body {
+  yield* rcuSoftirq(x, self, self.spec.cpu);
+}
+
+/** The RCU threads hold no per-execution data: one list per CPU count serves every execution. */
+const RCU_THREADS = new Map<number, readonly ThreadSpec[]>();
+
+function rcuThreads(cpus: number): readonly ThreadSpec[] {
+  let out = RCU_THREADS.get(cpus);
+  if (out) return out;
+  const list: ThreadSpec[] = [threadSpec('rcu_gp', -1, 'task', rcuGpBody, [], true)];
+  for (let c = 0; c < cpus; c++) list.push(threadSpec(`rcu/${c}`, c, 'softirq', rcuSoftirqBody, [], true));
+  out = list;
+  RCU_THREADS.set(cpus, out);
   return out;
+}
+
+/** do_exit() of `target` on `cpu`, then its final switch to `next`. */
+function* exitAndSwitch(x: Exec, self: Thread, cpu: number, target: TaskStruct, next: TaskStruct): Body {
+  yield* exitTask(x, self, cpu, target);
+  yield* finalSwitch(x, self, cpu, target, next);
+}
+
+/** A task that already ran do_exit(): non-preemptible until its final switch is over. */
+function* deadSwitch(x: Exec, self: Thread, cpu: number, prev: TaskStruct, next: TaskStruct): Body {
+  self.noQs = true;
+  yield* finalSwitch(x, self, cpu, prev, next);
+}
+
+function* readerBody(x: Exec, self: Thread, kind: ReaderKind, target: TaskStruct, lookup: boolean): Body {
+  yield* stackReader(x, self, self.spec.cpu, kind, target, lookup);
+}
+
+function* reapBody(x: Exec, self: Thread, target: TaskStruct): Body {
+  yield* reap(x, self.spec.cpu, target);
+}
+
+function* hotplugBody(x: Exec, self: Thread, cpu: number, quietThread: number): Body {
+  yield* hotplugDown(x, self.spec.cpu, cpu, quietThread);
+}
+
+/** copy_process() by `parent` on the thread's CPU, `n` times in a row. */
+function* forkBody(x: Exec, self: Thread, parent: TaskStruct, args: CloneArgs, n: number): Body {
+  for (let i = 0; i < n; i++) yield* fork(x, self, self.spec.cpu, parent, args, { child: null });
+}
+
+/** A dead task's final switch on the thread's CPU, then forks by `parent`. */
+function* switchThenFork(x: Exec, self: Thread, dying: TaskStruct, parent: TaskStruct, forks: number): Body {
+  const cpu = self.spec.cpu;
+  self.noQs = true;
+  yield* finalSwitch(x, self, cpu, dying, parent);
+  for (let i = 0; i < forks; i++) yield* fork(x, self, cpu, parent, { thread: false }, { child: null });
 }
 
 function readerVsExit(kind: ReaderKind): Scenario {
@@ -47,22 +103,17 @@ function readerVsExit(kind: ReaderKind): Scenario {
       const target = task(x, 100, 0, true, { kthread, thread: kthread, parent: 50 });
       const idle0 = x.k.cpus[0].idle;
       const threads: ThreadSpec[] = [
-        {
-          name: 'exit',
-          cpu: 0,
-          ctx: 'task',
-          *body(x, self) {
-            yield* exitTask(x, self, 0, target);
-            yield* finalSwitch(x, self, 0, target, idle0);
-          },
-        },
-        { name: `reader`, cpu: 1, ctx: 'task', body: (x, self) => stackReader(x, self, 1, kind, target) },
+        threadSpec('exit', 0, 'task', exitAndSwitch, [0, target, idle0]),
+        threadSpec('reader', 1, 'task', readerBody, [kind, target, true]),
       ];
-      if (!kthread) threads.push({ name: 'parent', cpu: 2, ctx: 'task', body: (x) => reap(x, 2, target) });
+      if (!kthread) threads.push(threadSpec('parent', 2, 'task', reapBody, [target]));
       return [...threads, ...rcuThreads(3)];
     },
   };
 }
+
+const NO_THREAD: CloneArgs = { thread: false };
+const FAIL_AFTER_DUP: CloneArgs = { thread: false, failAfterDup: true };
 
 const releaseVsFork: Scenario = {
   name: 'release-vs-fork',
@@ -74,26 +125,9 @@ const releaseVsFork: Scenario = {
     const dying = exited(x, 100, 0);
     const victim = exited(x, 102, 1);
     return [
-      {
-        name: 'cpu0',
-        cpu: 0,
-        ctx: 'task',
-        *body(x, self) {
-          self.noQs = true;
-          yield* finalSwitch(x, self, 0, dying, parent);
-          yield* fork(x, self, 0, parent, { thread: false }, { child: null });
-        },
-      },
-      { name: 'irq0', cpu: 0, ctx: 'hardirq', body: (x, self) => stackReader(x, self, 0, 'stack-trace', victim, false) },
-      {
-        name: 'cpu1',
-        cpu: 1,
-        ctx: 'task',
-        *body(x, self) {
-          self.noQs = true;
-          yield* finalSwitch(x, self, 1, victim, x.k.cpus[1].idle);
-        },
-      },
+      threadSpec('cpu0', 0, 'task', switchThenFork, [dying, parent, 1]),
+      threadSpec('irq0', 0, 'hardirq', readerBody, ['stack-trace', victim, false]),
+      threadSpec('cpu1', 1, 'task', deadSwitch, [1, victim, x.k.cpus[1].idle]),
       ...rcuThreads(2),
     ];
   },
@@ -108,20 +142,7 @@ const rcuRetryVsFork: Scenario = {
     x.k.seedCache(0, 0, x.k.cfg.NR_CACHED_STACKS);
     const parent = task(x, 101, 0, false);
     const dying = exited(x, 100, 0);
-    return [
-      {
-        name: 'cpu0',
-        cpu: 0,
-        ctx: 'task',
-        *body(x, self) {
-          self.noQs = true;
-          yield* finalSwitch(x, self, 0, dying, parent);
-          yield* fork(x, self, 0, parent, { thread: false }, { child: null });
-          yield* fork(x, self, 0, parent, { thread: false }, { child: null });
-        },
-      },
-      ...rcuThreads(2),
-    ];
+    return [threadSpec('cpu0', 0, 'task', switchThenFork, [dying, parent, 2]), ...rcuThreads(2)];
   },
 };
 
@@ -135,17 +156,9 @@ const hotplugVsCache: Scenario = {
     const parent = task(x, 101, 0, true);
     const dying = exited(x, 100, 1);
     return [
-      {
-        name: 'cpu1',
-        cpu: 1,
-        ctx: 'task',
-        *body(x, self) {
-          self.noQs = true;
-          yield* finalSwitch(x, self, 1, dying, x.k.cpus[1].idle);
-        },
-      },
-      { name: 'hotplug', cpu: 0, ctx: 'task', body: (x) => hotplugDown(x, 0, 1, () => x.threads[0].done) },
-      { name: 'cpu0', cpu: 0, ctx: 'task', body: (x, self) => fork(x, self, 0, parent, { thread: false }, { child: null }) },
+      threadSpec('cpu1', 1, 'task', deadSwitch, [1, dying, x.k.cpus[1].idle]),
+      threadSpec('hotplug', 0, 'task', hotplugBody, [1, 0]),
+      threadSpec('cpu0', 0, 'task', forkBody, [parent, NO_THREAD, 1]),
       ...rcuThreads(2),
     ];
   },
@@ -160,21 +173,32 @@ const forkFailure: Scenario = {
     const parent = task(x, 101, 0, true);
     const victim = exited(x, 102, 1);
     return [
-      { name: 'cpu0', cpu: 0, ctx: 'task', body: (x, self) => fork(x, self, 0, parent, { thread: false, failAfterDup: true }, { child: null }) },
-      { name: 'irq0', cpu: 0, ctx: 'hardirq', body: (x, self) => stackReader(x, self, 0, 'stack-trace', victim, false) },
-      {
-        name: 'cpu1',
-        cpu: 1,
-        ctx: 'task',
-        *body(x, self) {
-          self.noQs = true;
-          yield* finalSwitch(x, self, 1, victim, x.k.cpus[1].idle);
-        },
-      },
+      threadSpec('cpu0', 0, 'task', forkBody, [parent, FAIL_AFTER_DUP, 1]),
+      threadSpec('irq0', 0, 'hardirq', readerBody, ['stack-trace', victim, false]),
+      threadSpec('cpu1', 1, 'task', deadSwitch, [1, victim, x.k.cpus[1].idle]),
       ...rcuThreads(2),
     ];
   },
 };
+
+/** The 4.8 reader: rcu_read_lock, pid lookup, get_task_struct, walk, put. */
+function* reader48Body(x: Exec, self: Thread, target: TaskStruct): Body {
+  const k = x.k;
+  yield { label: 'rcu_read_lock(); find_task_by_vpid(100)' };
+  k.rcu.readersInside++;
+  self.noQs = true;
+  const found = !target.released;
+  self.note = found ? '→ found' : '→ not found';
+  yield { label: found ? 'get_task_struct(); rcu_read_unlock()' : 'rcu_read_unlock()' };
+  const r = found ? stackReaderBegin(k, 1, 'stack-trace', target) : null;
+  k.rcu.readersInside--;
+  self.noQs = false;
+  if (!r) return;
+  yield { label: `save_stack_trace_tsk: walk stack #${r.stack?.id ?? 0} (thread_info at its base)` };
+  stackReaderAccess(k, 1, r);
+  yield { label: 'put_task_struct(pid 100)' };
+  putTaskStruct(k, 1, target);
+}
 
 /** 4.8: thread_info at the stack base, no refcount; the stack lives until the RCU-delayed task_struct free. */
 const reader48: Scenario = {
@@ -187,39 +211,10 @@ const reader48: Scenario = {
     task(x, 50, 2, true);
     task(x, 200, 1, true);
     const target = task(x, 100, 0, true, { parent: 50 });
-    const k = x.k;
     return [
-      {
-        name: 'exit',
-        cpu: 0,
-        ctx: 'task',
-        *body(x, self) {
-          yield* exitTask(x, self, 0, target);
-          yield* finalSwitch(x, self, 0, target, k.cpus[0].idle);
-        },
-      },
-      {
-        name: 'reader',
-        cpu: 1,
-        ctx: 'task',
-        *body(_x, self) {
-          yield { label: 'rcu_read_lock(); find_task_by_vpid(100)' };
-          k.rcu.readersInside++;
-          self.noQs = true;
-          const found = !target.released;
-          self.note = found ? '→ found' : '→ not found';
-          yield { label: found ? 'get_task_struct(); rcu_read_unlock()' : 'rcu_read_unlock()' };
-          const r = found ? stackReaderBegin(k, 1, 'stack-trace', target) : null;
-          k.rcu.readersInside--;
-          self.noQs = false;
-          if (!r) return;
-          yield { label: `save_stack_trace_tsk: walk stack #${r.stack?.id ?? 0} (thread_info at its base)` };
-          stackReaderAccess(k, 1, r);
-          yield { label: 'put_task_struct(pid 100)' };
-          putTaskStruct(k, 1, target);
-        },
-      },
-      { name: 'parent', cpu: 2, ctx: 'task', body: (x) => reap(x, 2, target) },
+      threadSpec('exit', 0, 'task', exitAndSwitch, [0, target, x.k.cpus[0].idle]),
+      threadSpec('reader', 1, 'task', reader48Body, [target]),
+      threadSpec('parent', 2, 'task', reapBody, [target]),
       ...rcuThreads(3),
     ];
   },

@@ -29,7 +29,7 @@ import {
 } from '../kernel/fork.ts';
 import { freeVmStackCache } from '../kernel/fork.ts';
 import { cpuDown } from '../kernel/hotplug.ts';
-import { rcuCore, rcuGpKthread, rcuReportQs } from '../kernel/rcu.ts';
+import { type RcuCpu, rcuCore, rcuGpKthread, rcuReportQs } from '../kernel/rcu.ts';
 import { contextSwitch, finishTaskSwitchStackRef, finishTaskSwitchTaskRef, wakeUpNewTask } from '../kernel/sched/core.ts';
 import {
   type ReaderKind,
@@ -130,7 +130,7 @@ export function* exitTask(x: Exec, self: Thread, cpu: number, tsk: TaskStruct): 
 
 /** wait4() in the parent: release_task() once the child is a zombie. */
 export function* reap(x: Exec, cpu: number, tsk: TaskStruct): Body {
-  yield { label: `wait4(): release_task(pid ${tsk.pid})`, guard: () => tsk.exitState === EXIT_ZOMBIE };
+  yield { label: `wait4(): release_task(pid ${tsk.pid})`, guard: isZombie, arg: tsk };
   releaseTask(x.k, cpu, tsk);
 }
 
@@ -244,24 +244,43 @@ export function* fork(x: Exec, self: Thread, cpu: number, parent: TaskStruct, ar
   out.child = tsk;
 }
 
+// The guards are module-level functions of (exec, thread, the step's arg), not
+// closures: a closure per yield (and the __name call tsx adds to each) was a
+// measurable part of the explorer's time.
+
+function isZombie(_x: Exec, _self: Thread, tsk: unknown): boolean {
+  return (tsk as TaskStruct).exitState === EXIT_ZOMBIE;
+}
+
+/** A grace period only matters while a callback waits for it; without this bound the kthread would cycle for ever. */
+function rcuWaiting(x: Exec): boolean {
+  const k = x.k;
+  const done = k.rcu.gpCompleted;
+  for (const pc of k.cpus) {
+    const r = pc.rcu;
+    for (let i = r.head; i < r.cbs.length; i++) if (r.cbs[i].gpNeeded > done) return true;
+  }
+  return false;
+}
+
+function rcuGpCanStart(x: Exec): boolean {
+  return x.k.rcu.gpRequested && rcuWaiting(x);
+}
+
+function rcuGpCanEnd(x: Exec): boolean {
+  return x.k.rcu.readersInside === 0 && rcuWaiting(x) && x.quiescentPossible();
+}
+
 /** The RCU grace-period kthread: start a requested grace period; end it once no CPU holds one up. */
 export function* rcuGp(x: Exec): Body {
   const k = x.k;
   const rcu = k.rcu;
-  // A grace period only matters while a callback waits for it; without this bound the kthread would cycle for ever.
-  const waiting = (): boolean => {
-    for (const pc of k.cpus) {
-      const r = pc.rcu;
-      for (let i = r.head; i < r.cbs.length; i++) if (r.cbs[i].gpNeeded > rcu.gpCompleted) return true;
-    }
-    return false;
-  };
   for (;;) {
     if (!rcu.gpInProgress) {
-      yield { label: 'rcu_gp_init(): a grace period starts', guard: () => rcu.gpRequested && waiting() };
+      yield { label: 'rcu_gp_init(): a grace period starts', guard: rcuGpCanStart };
       rcuGpKthread(k);
     } else {
-      yield { label: 'every CPU passed a quiescent state: rcu_gp_cleanup(), the grace period ends', guard: () => rcu.readersInside === 0 && waiting() && x.quiescentPossible() };
+      yield { label: 'every CPU passed a quiescent state: rcu_gp_cleanup(), the grace period ends', guard: rcuGpCanEnd };
       // rcu_report_qs_rdp() from each CPU's tick: none is in a read-side or non-preemptible region.
       for (const pc of k.cpus) rcuReportQs(k, pc.index);
       rcuGpKthread(k);
@@ -269,14 +288,18 @@ export function* rcuGp(x: Exec): Body {
   }
 }
 
+function rcuReady(x: Exec, _self: Thread, arg: unknown): boolean {
+  const r = arg as RcuCpu;
+  return r.head < r.cbs.length && r.cbs[r.head].gpNeeded <= x.k.rcu.gpCompleted;
+}
+
 /** RCU_SOFTIRQ on `cpu`: rcu_do_batch() invokes the ready callbacks, one batch per step. */
 export function* rcuSoftirq(x: Exec, self: Thread, cpu: number): Body {
   const k = x.k;
   const r = k.cpus[cpu].rcu;
-  const ready = (): boolean => r.head < r.cbs.length && r.cbs[r.head].gpNeeded <= k.rcu.gpCompleted;
   for (;;) {
     self.between = true;
-    yield { label: 'RCU_SOFTIRQ: rcu_do_batch()', guard: ready };
+    yield { label: 'RCU_SOFTIRQ: rcu_do_batch()', guard: rcuReady, arg: r };
     self.between = false;
     const names: string[] = [];
     for (let i = r.head; i < r.cbs.length && r.cbs[i].gpNeeded <= k.rcu.gpCompleted; i++) {
@@ -288,10 +311,22 @@ export function* rcuSoftirq(x: Exec, self: Thread, cpu: number): Body {
   }
 }
 
-/** cpuhp teardown of `cpu` from `ctlCpu`, once that CPU is idle and its contexts are done. */
-export function* hotplugDown(x: Exec, ctlCpu: number, cpu: number, quiet: () => boolean): Body {
+interface HotplugWait {
+  cpu: number;
+  /** The thread whose end makes the CPU quiet (its dying task's final switch). */
+  quietThread: number;
+}
+
+function hotplugReady(x: Exec, _self: Thread, arg: unknown): boolean {
+  const w = arg as HotplugWait;
+  return x.k.cpus[w.cpu].curr.pid === 0 && x.threads[w.quietThread].done;
+}
+
+/** cpuhp teardown of `cpu` from `ctlCpu`, once that CPU is idle and thread `quietThread` (its contexts) is done. */
+export function* hotplugDown(x: Exec, ctlCpu: number, cpu: number, quietThread: number): Body {
   const k = x.k;
-  yield { label: `cpu_down(${cpu}): cpuhp teardown${k.cfg.HOTPLUG_DRAIN && !k.mut.noHotplugDrain ? ', free_vm_stack_cache()' : ''}`, guard: () => k.cpus[cpu].curr.pid === 0 && quiet() };
+  const wait: HotplugWait = { cpu, quietThread };
+  yield { label: `cpu_down(${cpu}): cpuhp teardown${k.cfg.HOTPLUG_DRAIN && !k.mut.noHotplugDrain ? ', free_vm_stack_cache()' : ''}`, guard: hotplugReady, arg: wait };
   cpuDown(k, ctlCpu, cpu);
 }
 
