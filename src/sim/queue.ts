@@ -8,6 +8,11 @@
 // does while seq < 2^45 and priority < 2^7 (both far beyond any run), so a
 // comparison is at most two float compares. Sifting moves a hole instead of
 // swapping.
+//
+// In front of the heap sits one slot holding an event that precedes every
+// event in the heap. The usual pattern — pop an event, handle it, push the
+// running task's next segment end, which is again the earliest — then costs
+// no heap operation at all; the order is the same total order either way.
 
 /** 2^45: seq's range inside the folded (priority, seq) key. */
 const PRIO_SCALE = 35184372088832;
@@ -18,14 +23,59 @@ export class EventQueue<T> {
   private item: (T | undefined)[] = new Array<T | undefined>(64).fill(undefined);
   private n = 0;
   private nextSeq = 0;
+  /** The front slot: when set, (frontTime, frontKey) is before every heap entry. */
+  private hasFront = false;
+  private frontTime = 0;
+  private frontKey = 0;
+  private frontItem: T | undefined = undefined;
 
   get size(): number {
-    return this.n;
+    return this.hasFront ? this.n + 1 : this.n;
   }
 
   push(timeNs: number, priority: number, item: T): void {
-    if (this.n === this.time.length) this.grow();
     const k = priority * PRIO_SCALE + this.nextSeq++;
+    if (this.hasFront) {
+      const ft = this.frontTime;
+      if (timeNs < ft || (timeNs === ft && k < this.frontKey)) {
+        // The new event goes first: the old front joins the heap.
+        this.heapPush(ft, this.frontKey, this.frontItem as T);
+        this.frontTime = timeNs;
+        this.frontKey = k;
+        this.frontItem = item;
+      } else {
+        this.heapPush(timeNs, k, item);
+      }
+      return;
+    }
+    if (this.n === 0 || timeNs < this.time[0] || (timeNs === this.time[0] && k < this.key[0])) {
+      this.hasFront = true;
+      this.frontTime = timeNs;
+      this.frontKey = k;
+      this.frontItem = item;
+      return;
+    }
+    this.heapPush(timeNs, k, item);
+  }
+
+  peekTime(): number {
+    if (this.hasFront) return this.frontTime;
+    return this.n > 0 ? this.time[0] : Number.POSITIVE_INFINITY;
+  }
+
+  /** Removes the first event; its time is peekTime() before the call. */
+  pop(): T {
+    if (this.hasFront) {
+      const item = this.frontItem as T;
+      this.hasFront = false;
+      this.frontItem = undefined;
+      return item;
+    }
+    return this.heapPop();
+  }
+
+  private heapPush(timeNs: number, k: number, item: T): void {
+    if (this.n === this.time.length) this.grow();
     const time = this.time;
     const key = this.key;
     const items = this.item;
@@ -44,12 +94,7 @@ export class EventQueue<T> {
     items[i] = item;
   }
 
-  peekTime(): number {
-    return this.n > 0 ? this.time[0] : Number.POSITIVE_INFINITY;
-  }
-
-  /** Removes the first event; its time is peekTime() before the call. */
-  pop(): T {
+  private heapPop(): T {
     const items = this.item;
     const top = items[0] as T;
     const n = --this.n;
