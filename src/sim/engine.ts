@@ -116,12 +116,60 @@ enum Ev {
   Call = 4,
 }
 
-interface SimEvent {
-  kind: Ev;
-  cpu: number;
-  task: SimTask | null;
-  gen: number;
-  fn: ((sim: Sim) => void) | null;
+/**
+ * Pending events' payloads, in parallel arrays indexed by an event id (the
+ * queue orders ids): no object per event, and ids are reused once handled.
+ */
+class SimEvents {
+  kind = new Uint8Array(64);
+  cpu = new Int32Array(64);
+  gen = new Float64Array(64);
+  task: (SimTask | null)[] = new Array<SimTask | null>(64).fill(null);
+  fn: (((sim: Sim) => void) | null)[] = new Array<((sim: Sim) => void) | null>(64).fill(null);
+  private free = new Int32Array(64);
+  private nFree = 0;
+  private used = 0;
+
+  alloc(kind: Ev, cpu: number, task: SimTask | null, gen: number, fn: ((sim: Sim) => void) | null): number {
+    let id: number;
+    if (this.nFree > 0) id = this.free[--this.nFree];
+    else {
+      if (this.used === this.kind.length) this.grow();
+      id = this.used++;
+    }
+    this.kind[id] = kind;
+    this.cpu[id] = cpu;
+    this.gen[id] = gen;
+    this.task[id] = task;
+    this.fn[id] = fn;
+    return id;
+  }
+
+  release(id: number): void {
+    this.task[id] = null;
+    this.fn[id] = null;
+    this.free[this.nFree++] = id;
+  }
+
+  private grow(): void {
+    const cap = this.kind.length * 2;
+    const kind = new Uint8Array(cap);
+    kind.set(this.kind);
+    const cpu = new Int32Array(cap);
+    cpu.set(this.cpu);
+    const gen = new Float64Array(cap);
+    gen.set(this.gen);
+    const free = new Int32Array(cap);
+    free.set(this.free);
+    this.kind = kind;
+    this.cpu = cpu;
+    this.gen = gen;
+    this.free = free;
+    for (let i = this.task.length; i < cap; i++) {
+      this.task.push(null);
+      this.fn.push(null);
+    }
+  }
 }
 
 export class SimCpu {
@@ -203,7 +251,8 @@ export class Sim {
   boundHit: string | null = null;
   workloadDone = false;
   workloadEndNs = 0;
-  private readonly q = new EventQueue<SimEvent>();
+  private readonly q = new EventQueue();
+  private readonly evs = new SimEvents();
   private readonly spawned: SimTask[] = [];
 
   constructor(
@@ -216,7 +265,7 @@ export class Sim {
     for (let i = 0; i < params.cpuCount; i++) this.cpus.push(new SimCpu(i));
     for (let i = 0; i < params.cpuCount; i++) {
       // Ticks are staggered so CPUs do not all tick at the same instant.
-      this.push(Math.floor((params.tickNs * (i + 1)) / (params.cpuCount + 1)), 3, { kind: Ev.Tick, cpu: i, task: null, gen: 0, fn: null });
+      this.push(Math.floor((params.tickNs * (i + 1)) / (params.cpuCount + 1)), 3, this.ev(Ev.Tick, i, null, 0));
     }
   }
 
@@ -245,9 +294,10 @@ export class Sim {
   /** Runs until the workload is done and the kernel has settled, or a bound is hit. */
   run(): void {
     const p = this.params;
-    while (this.q.size > 0) {
+    const q = this.q;
+    while (q.size > 0) {
       if (this.onProgress && (this.events & (PROGRESS_EVENTS - 1)) === 0) this.onProgress(this.opsDone);
-      const t = this.q.peekTime();
+      const t = q.peekTime();
       if (t > p.maxSimNs) {
         this.boundHit = `simulated time passed ${p.maxSimNs} ns`;
         break;
@@ -257,14 +307,14 @@ export class Sim {
         break;
       }
       if (this.workloadDone && this.settled()) break;
-      const ev = this.q.pop();
-      const c = this.cpus[ev.cpu];
+      const id = q.pop();
+      const cpu = this.evs.cpu[id];
+      const c = this.cpus[cpu];
       // An event on a CPU waits for that CPU's clock (its kernel work in progress).
       this.now = Math.max(t, c.clockNs);
       this.events++;
-      const cpu = ev.cpu;
-      if (this.handle(ev)) this.recycle(ev);
-      if (this.now > this.cpus[cpu].clockNs) this.cpus[cpu].clockNs = this.now;
+      if (this.handle(id, cpu)) this.evs.release(id);
+      if (this.now > c.clockNs) c.clockNs = this.now;
     }
   }
 
@@ -359,7 +409,7 @@ export class Sim {
 
   /** Calls `fn` at `atNs` (workload timers: hotplug, periodic readers). */
   at(atNs: number, fn: (sim: Sim) => void): void {
-    this.push(atNs, 2, { kind: Ev.Call, cpu: 0, task: null, gen: 0, fn });
+    this.push(atNs, 2, this.evs.alloc(Ev.Call, 0, null, 0, fn));
   }
 
   /** Wake `t` from its sleep after `ns` (nanosleep / timer). */
@@ -431,28 +481,12 @@ export class Sim {
     return true;
   }
 
-  private push(tsNs: number, prio: number, ev: SimEvent): void {
-    this.q.push(tsNs, prio, ev);
+  private push(tsNs: number, prio: number, id: number): void {
+    this.q.push(tsNs, prio, id);
   }
 
-  /** Events are recycled: a segment end per task run is the simulator's hottest allocation. */
-  private readonly evPool: SimEvent[] = [];
-
-  private ev(kind: Ev, cpu: number, task: SimTask | null, gen: number): SimEvent {
-    const e = this.evPool.pop();
-    if (!e) return { kind, cpu, task, gen, fn: null };
-    e.kind = kind;
-    e.cpu = cpu;
-    e.task = task;
-    e.gen = gen;
-    e.fn = null;
-    return e;
-  }
-
-  private recycle(e: SimEvent): void {
-    e.task = null;
-    e.fn = null;
-    if (this.evPool.length < 4096) this.evPool.push(e);
+  private ev(kind: Ev, cpu: number, task: SimTask | null, gen: number): number {
+    return this.evs.alloc(kind, cpu, task, gen, null);
   }
 
   private advance(spentBefore: number): void {
@@ -479,37 +513,38 @@ export class Sim {
     this.push(this.now + delay, 0, this.ev(Ev.WakeIpi, cpu, null, 0));
   }
 
-  /** Handles one event; returns whether the event object can be recycled. */
-  private handle(ev: SimEvent): boolean {
-    switch (ev.kind) {
+  /** Handles event `id` on `cpu`; returns whether the id can be reused (false: it was queued again). */
+  private handle(id: number, cpu: number): boolean {
+    const evs = this.evs;
+    switch (evs.kind[id] as Ev) {
       case Ev.SegEnd: {
-        const t = ev.task!;
-        if (t.gen !== ev.gen || t.state !== TState.Running) return true;
-        const c = this.cpus[ev.cpu];
+        const t = evs.task[id]!;
+        if (t.gen !== evs.gen[id] || t.state !== TState.Running) return true;
+        const c = this.cpus[cpu];
         if (c.stolenNs > 0) {
           // Softirq work (RCU callbacks) ran on this CPU meanwhile: the task finishes later.
           const stolen = c.stolenNs;
           c.stolenNs = 0;
-          this.push(this.now + stolen, 1, ev);
+          this.push(this.now + stolen, 1, id);
           return false;
         }
-        this.dispatch(ev.cpu);
+        this.dispatch(cpu);
         return true;
       }
       case Ev.WakeIpi: {
-        const c = this.cpus[ev.cpu];
+        const c = this.cpus[cpu];
         c.ipiPending = false;
         if (c.curr || !c.online) return true;
-        this.switchFrom(ev.cpu, 'R');
+        this.switchFrom(cpu, 'R');
         return true;
       }
       case Ev.Tick:
-        this.tick(ev.cpu);
-        this.push(this.now + this.params.tickNs, 3, ev);
+        this.tick(cpu);
+        this.push(this.now + this.params.tickNs, 3, id);
         return false;
       case Ev.Timer: {
-        const t = ev.task!;
-        if (t.state !== TState.Blocked || t.gen + 1 !== ev.gen) return true;
+        const t = evs.task[id]!;
+        if (t.state !== TState.Blocked || t.gen + 1 !== evs.gen[id]) return true;
         const dest = t.pinnedCpu >= 0 ? t.pinnedCpu : this.placement.wakeCpu(this, t, t.cpu, false);
         const s0 = this.k.spentNs;
         this.k.wakeUp(dest, this.now, t.pid, dest);
@@ -517,9 +552,11 @@ export class Sim {
         this.makeRunnable(t, dest, dest);
         return true;
       }
-      case Ev.Call:
-        ev.fn!(this);
+      case Ev.Call: {
+        const fn = evs.fn[id]!;
+        fn(this);
         return true;
+      }
     }
   }
 

@@ -1,4 +1,5 @@
-// The simulator's event queue: a binary heap keyed by (timeNs, priority, seq).
+// The simulator's event queue: a binary heap of event ids keyed by (timeNs,
+// priority, seq); the events themselves live in the simulator's own arrays.
 // seq is the insertion counter, so equal times and priorities pop in insertion
 // order and the order never depends on heap or sort stability.
 //
@@ -17,29 +18,29 @@
 /** 2^45: seq's range inside the folded (priority, seq) key. */
 const PRIO_SCALE = 35184372088832;
 
-export class EventQueue<T> {
+export class EventQueue {
   private time = new Float64Array(64);
   private key = new Float64Array(64);
-  private item: (T | undefined)[] = new Array<T | undefined>(64).fill(undefined);
+  private item = new Int32Array(64);
   private n = 0;
   private nextSeq = 0;
   /** The front slot: when set, (frontTime, frontKey) is before every heap entry. */
   private hasFront = false;
   private frontTime = 0;
   private frontKey = 0;
-  private frontItem: T | undefined = undefined;
+  private frontItem = 0;
 
   get size(): number {
     return this.hasFront ? this.n + 1 : this.n;
   }
 
-  push(timeNs: number, priority: number, item: T): void {
+  push(timeNs: number, priority: number, item: number): void {
     const k = priority * PRIO_SCALE + this.nextSeq++;
     if (this.hasFront) {
       const ft = this.frontTime;
       if (timeNs < ft || (timeNs === ft && k < this.frontKey)) {
         // The new event goes first: the old front joins the heap.
-        this.heapPush(ft, this.frontKey, this.frontItem as T);
+        this.heapPush(ft, this.frontKey, this.frontItem);
         this.frontTime = timeNs;
         this.frontKey = k;
         this.frontItem = item;
@@ -64,17 +65,15 @@ export class EventQueue<T> {
   }
 
   /** Removes the first event; its time is peekTime() before the call. */
-  pop(): T {
+  pop(): number {
     if (this.hasFront) {
-      const item = this.frontItem as T;
       this.hasFront = false;
-      this.frontItem = undefined;
-      return item;
+      return this.frontItem;
     }
     return this.heapPop();
   }
 
-  private heapPush(timeNs: number, k: number, item: T): void {
+  private heapPush(timeNs: number, k: number, item: number): void {
     if (this.n === this.time.length) this.grow();
     const time = this.time;
     const key = this.key;
@@ -94,9 +93,9 @@ export class EventQueue<T> {
     items[i] = item;
   }
 
-  private heapPop(): T {
+  private heapPop(): number {
     const items = this.item;
-    const top = items[0] as T;
+    const top = items[0];
     const n = --this.n;
     const time = this.time;
     const key = this.key;
@@ -104,7 +103,6 @@ export class EventQueue<T> {
     const lt = time[n];
     const lk = key[n];
     const li = items[n];
-    items[n] = undefined;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
@@ -133,8 +131,10 @@ export class EventQueue<T> {
     time.set(this.time);
     const key = new Float64Array(cap);
     key.set(this.key);
+    const item = new Int32Array(cap);
+    item.set(this.item);
     this.time = time;
     this.key = key;
-    for (let i = this.item.length; i < cap; i++) this.item.push(undefined);
+    this.item = item;
   }
 }

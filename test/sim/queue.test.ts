@@ -12,7 +12,7 @@ test('event queue pops in (time, priority, insertion) order under interleaved pu
   );
   fc.assert(
     fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
-      const q = new EventQueue<number>();
+      const q = new EventQueue();
       const ref: { time: number; prio: number; seq: number }[] = [];
       let seq = 0;
       for (const o of ops) {
