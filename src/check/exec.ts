@@ -50,6 +50,9 @@ export class Thread {
   /** Set by the body while it runs a step: what the step did, for the counterexample. */
   note = '';
   gen: Body | null = null;
+  /** The step whose label hash is `labelH` (the hash reads each announced step's label once). */
+  hashedStep: Step | null = null;
+  labelH = 0;
   constructor(
     readonly index: number,
     readonly spec: ThreadSpec,
@@ -94,14 +97,6 @@ export const STEP_NS = 1000;
 /** The cost table is read-only to the model: one copy serves every execution. */
 const COSTS = defaultCosts();
 
-/** Two 32-bit FNV/murmur-style lanes, kept in one object so hashing allocates nothing. */
-const HASH = { a: 0, b: 0 };
-
-function mix(h: { a: number; b: number }, v: number): void {
-  h.a = Math.imul(h.a ^ v, 0x01000193);
-  h.b = Math.imul(h.b ^ v, 0x5bd1e995) ^ (h.b >>> 13);
-}
-
 /** Step labels repeat across paths: hash each once. */
 const labelHashes = new Map<string, number>();
 
@@ -117,7 +112,11 @@ function labelHash(l: string): number {
 export class Exec {
   readonly k: Kernel;
   readonly threads: Thread[] = [];
-  readonly executed: ExecutedStep[] = [];
+  /** The thread of every step run so far (the schedule). */
+  readonly schedule: number[] = [];
+  /** Each step's announced label and the note it left: the step list is built from these on demand. */
+  private readonly labels: string[] = [];
+  private readonly notes: string[] = [];
   readonly tasks: TaskStruct[] = [];
   readonly stacks: KStack[] = [];
   found: Finding | null = null;
@@ -166,33 +165,70 @@ export class Exec {
     return n;
   }
 
+  /** The steps run so far, as the counterexample lists them. */
+  get executed(): ExecutedStep[] {
+    const out: ExecutedStep[] = [];
+    for (let n = 0; n < this.schedule.length; n++) {
+      const spec = this.threads[this.schedule[n]].spec;
+      const note = this.notes[n];
+      out.push({ thread: this.schedule[n], name: spec.name, cpu: spec.cpu, ctx: spec.ctx, label: note ? `${this.labels[n]} ${note}` : this.labels[n] });
+    }
+    return out;
+  }
+
   /** Runs thread i's announced step. */
   step(i: number): void {
+    this.run(i);
+    const k = this.k;
+    if (k.violations.length > this.vBase) {
+      const v = k.violations[this.vBase];
+      this.found = { kind: v.kind, message: v.message, atStep: this.schedule.length - 1 };
+      return;
+    }
+    this.checkStep();
+  }
+
+  /**
+   * Re-runs a prefix that the search already ran and checked from a fresh
+   * kernel: the same steps, without the per-step checks, which found nothing
+   * there the first time (the model is deterministic; its own violations are
+   * still looked at).
+   */
+  rerun(prefix: readonly number[]): void {
+    for (let n = 0; n < prefix.length; n++) {
+      this.run(prefix[n]);
+      const k = this.k;
+      if (k.violations.length > this.vBase) {
+        const v = k.violations[this.vBase];
+        this.found = { kind: v.kind, message: v.message, atStep: this.schedule.length - 1 };
+        return;
+      }
+    }
+  }
+
+  private run(i: number): void {
     const t = this.threads[i];
     const k = this.k;
     const label = t.next!.label;
-    k.nowNs = (this.executed.length + 1) * STEP_NS;
-    k.curCpu = Math.max(t.spec.cpu, 0);
+    k.nowNs = (this.schedule.length + 1) * STEP_NS;
+    const cpu = t.spec.cpu;
+    k.curCpu = Math.max(cpu, 0);
     k.ctx = t.spec.ctx;
     t.note = '';
     t.steps++;
     this.advance(t);
     this.last = i;
-    this.executed.push({ thread: i, name: t.spec.name, cpu: t.spec.cpu, ctx: t.spec.ctx, label: t.note ? `${label} ${t.note}` : label });
+    this.schedule.push(i);
+    this.labels.push(label);
+    this.notes.push(t.note);
     this.trackStacks();
-    if (k.violations.length > this.vBase) {
-      const v = k.violations[this.vBase];
-      this.found = { kind: v.kind, message: v.message, atStep: this.executed.length - 1 };
-      return;
-    }
-    this.checkStep();
   }
 
   /** No thread can run: the end-of-run checks (leaks, invariants, threads that never finished). */
   finish(): void {
     if (this.found) return;
     const k = this.k;
-    const at = this.executed.length;
+    const at = this.schedule.length;
     const stuck = this.threads.filter((t) => !t.done && !t.spec.optional);
     if (stuck.length > 0) {
       this.found = { kind: 'stuck', message: `no thread can run but ${stuck.map((t) => `${t.spec.name} (waiting at: ${t.next!.label})`).join(', ')} never finished`, atStep: at };
@@ -210,37 +246,89 @@ export class Exec {
 
   /** 53-bit hash of the model state the scenario can observe, plus every thread's position. */
   hash(): number {
-    const h = HASH;
-    h.a = 0x811c9dc5;
-    h.b = 0x9747b28c;
+    // Two 32-bit FNV/murmur-style lanes in locals; M(v) is written out at each value.
+    let a = 0x811c9dc5;
+    let b = 0x9747b28c;
+    let v = 0;
     const k = this.k;
-    for (const t of this.tasks) {
-      mix(h, t.pid);
-      mix(h, t.state | (t.exitState << 16));
-      mix(h, t.usage | (t.rcuUsers << 8) | (t.stackRefcount << 16));
-      mix(h, t.stack ? t.stack.id : 0);
-      mix(h, (t.released ? 1 : 0) | (t.freed ? 2 : 0) | (t.onCpu ? 4 : 0) | (t.kthreadShouldStop ? 8 : 0));
+    const tasks = this.tasks;
+    for (let i = 0; i < tasks.length; i++) {
+      const t = tasks[i];
+      v = t.pid;
+      a = Math.imul(a ^ v, 0x01000193);
+      b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
+      v = t.state | (t.exitState << 16);
+      a = Math.imul(a ^ v, 0x01000193);
+      b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
+      v = t.usage | (t.rcuUsers << 8) | (t.stackRefcount << 16);
+      a = Math.imul(a ^ v, 0x01000193);
+      b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
+      v = t.stack ? t.stack.id : 0;
+      a = Math.imul(a ^ v, 0x01000193);
+      b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
+      v = (t.released ? 1 : 0) | (t.freed ? 2 : 0) | (t.onCpu ? 4 : 0) | (t.kthreadShouldStop ? 8 : 0);
+      a = Math.imul(a ^ v, 0x01000193);
+      b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
     }
-    for (const s of this.stacks) {
-      mix(h, s.id);
-      mix(h, s.state | (s.cpu << 8) | ((s.slot + 1) << 16));
-      mix(h, s.ownerPid);
+    const stacks = this.stacks;
+    for (let i = 0; i < stacks.length; i++) {
+      const s = stacks[i];
+      v = s.id;
+      a = Math.imul(a ^ v, 0x01000193);
+      b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
+      v = s.state | (s.cpu << 8) | ((s.slot + 1) << 16);
+      a = Math.imul(a ^ v, 0x01000193);
+      b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
+      v = s.ownerPid;
+      a = Math.imul(a ^ v, 0x01000193);
+      b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
     }
-    for (const pc of k.cpus) {
-      mix(h, pc.curr.pid | (pc.online ? 1 << 30 : 0));
-      for (const s of pc.cachedStacks) mix(h, s ? s.id : 0);
-      mix(h, pc.rcu.cbs.length - pc.rcu.head);
-      mix(h, pc.rcu.qsPending ? 1 : 0);
+    const cpus = k.cpus;
+    for (let c = 0; c < cpus.length; c++) {
+      const pc = cpus[c];
+      v = pc.curr.pid | (pc.online ? 1 << 30 : 0);
+      a = Math.imul(a ^ v, 0x01000193);
+      b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
+      const cached = pc.cachedStacks;
+      for (let i = 0; i < cached.length; i++) {
+        const s = cached[i];
+        v = s ? s.id : 0;
+        a = Math.imul(a ^ v, 0x01000193);
+        b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
+      }
+      v = pc.rcu.cbs.length - pc.rcu.head;
+      a = Math.imul(a ^ v, 0x01000193);
+      b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
+      v = pc.rcu.qsPending ? 1 : 0;
+      a = Math.imul(a ^ v, 0x01000193);
+      b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
     }
     const r = k.rcu;
-    mix(h, r.gpCompleted | (r.gpInProgress ? 1 << 20 : 0) | (r.gpRequested ? 1 << 21 : 0));
-    mix(h, r.readersInside | (r.pending << 8));
-    for (const t of this.threads) {
-      mix(h, t.steps | (t.irqOff ? 1 << 20 : 0) | (t.noQs ? 1 << 21 : 0));
-      mix(h, t.next ? labelHash(t.next.label) : 0);
+    v = r.gpCompleted | (r.gpInProgress ? 1 << 20 : 0) | (r.gpRequested ? 1 << 21 : 0);
+    a = Math.imul(a ^ v, 0x01000193);
+    b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
+    v = r.readersInside | (r.pending << 8);
+    a = Math.imul(a ^ v, 0x01000193);
+    b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
+    const threads = this.threads;
+    for (let i = 0; i < threads.length; i++) {
+      const t = threads[i];
+      v = t.steps | (t.irqOff ? 1 << 20 : 0) | (t.noQs ? 1 << 21 : 0);
+      a = Math.imul(a ^ v, 0x01000193);
+      b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
+      const next = t.next;
+      if (next !== null && next !== t.hashedStep) {
+        t.hashedStep = next;
+        t.labelH = labelHash(next.label);
+      }
+      v = next ? t.labelH : 0;
+      a = Math.imul(a ^ v, 0x01000193);
+      b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
     }
-    mix(h, this.last);
-    return (h.a >>> 0) * 0x200000 + (h.b >>> 11);
+    v = this.last;
+    a = Math.imul(a ^ v, 0x01000193);
+    b = Math.imul(b ^ v, 0x5bd1e995) ^ (b >>> 13);
+    return (a >>> 0) * 0x200000 + (b >>> 11);
   }
 
   /** No CPU is inside a region that keeps it from reporting a quiescent state. */
@@ -270,14 +358,26 @@ export class Exec {
   }
 
   private trackStacks(): void {
-    for (const t of this.tasks) if (t.stack && !this.stacks.includes(t.stack)) this.stacks.push(t.stack);
-    for (const pc of this.k.cpus) for (const s of pc.cachedStacks) if (s && !this.stacks.includes(s)) this.stacks.push(s);
+    const stacks = this.stacks;
+    const tasks = this.tasks;
+    for (let i = 0; i < tasks.length; i++) {
+      const s = tasks[i].stack;
+      if (s && !stacks.includes(s)) stacks.push(s);
+    }
+    const cpus = this.k.cpus;
+    for (let c = 0; c < cpus.length; c++) {
+      const cached = cpus[c].cachedStacks;
+      for (let i = 0; i < cached.length; i++) {
+        const s = cached[i];
+        if (s && !stacks.includes(s)) stacks.push(s);
+      }
+    }
   }
 
   /** The cheap checks run after every step (the full invariant check runs at the end). */
   private checkStep(): void {
     const k = this.k;
-    const at = this.executed.length - 1;
+    const at = this.schedule.length - 1;
     for (const s of this.stacks) {
       if (s.state !== StackState.Cached) continue;
       const pc = k.cpus[s.cpu];

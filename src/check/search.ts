@@ -7,6 +7,7 @@ import type { KernelConfig } from '../config/knobs.ts';
 import type { Mutation } from '../kernel/mutations.ts';
 import { Rng } from '../sim/rng.ts';
 import { Exec, type ExecutedStep, type Finding, type Scenario } from './exec.ts';
+import { Visited } from './visited.ts';
 
 export type Strategy = 'dfs' | 'pct' | 'random';
 
@@ -85,7 +86,7 @@ export function search(sc: Scenario, cfg: KernelConfig, mut: Mutation | null, o:
   const raw = new Map<string, { kind: Finding['kind']; schedule: number[] }>();
   const record = (x: Exec): void => {
     const f = x.found!;
-    if (!raw.has(f.kind)) raw.set(f.kind, { kind: f.kind, schedule: x.executed.map((s) => s.thread) });
+    if (!raw.has(f.kind)) raw.set(f.kind, { kind: f.kind, schedule: x.schedule.slice() });
   };
   const hit = (b: string): void => {
     if (!res.boundHit.includes(b)) res.boundHit.push(b);
@@ -98,7 +99,7 @@ export function search(sc: Scenario, cfg: KernelConfig, mut: Mutation | null, o:
 }
 
 function dfs(sc: Scenario, cfg: KernelConfig, mut: Mutation | null, o: SearchOptions, res: SearchResult, record: (x: Exec) => void, hit: (b: string) => void): void {
-  const visited = new Map<number, number>();
+  const visited = new Visited();
   const frames: Frame[] = [];
   const path: number[] = [];
   const buf: number[] = [];
@@ -115,7 +116,7 @@ function dfs(sc: Scenario, cfg: KernelConfig, mut: Mutation | null, o: SearchOpt
     } else {
       const h = x.hash();
       const seen = visited.get(h);
-      if (seen !== undefined && seen <= preemptions) expand = false;
+      if (seen >= 0 && seen <= preemptions) expand = false;
       else visited.set(h, preemptions);
     }
     if (expand) {
@@ -148,7 +149,9 @@ function dfs(sc: Scenario, cfg: KernelConfig, mut: Mutation | null, o: SearchOpt
     const f = frames[frames.length - 1];
     f.idx++;
     path.length = frames.length - 1;
-    x = replay(sc, cfg, mut, path, false)!;
+    // The prefix was run and checked on the way down: re-run it without the checks.
+    x = new Exec(sc, cfg, mut);
+    x.rerun(path);
     const n = x.enabledList(buf);
     preemptions = childPreemptions(x, f.choices[f.idx], f.preemptions, buf, n);
     path.push(f.choices[f.idx]);
@@ -159,7 +162,8 @@ function dfs(sc: Scenario, cfg: KernelConfig, mut: Mutation | null, o: SearchOpt
 
 /** The last thread first (no preemption), then the others while the preemption budget lasts. */
 function orderChoices(buf: number[], n: number, last: number, preemptions: number, bound: number, hit: (b: string) => void): number[] {
-  const lastEnabled = last >= 0 && buf.slice(0, n).includes(last);
+  let lastEnabled = false;
+  if (last >= 0) for (let i = 0; i < n && !lastEnabled; i++) lastEnabled = buf[i] === last;
   if (!lastEnabled) return buf.slice(0, n);
   if (preemptions >= bound) {
     if (n > 1) hit(`preemptions ${bound}`);
@@ -230,15 +234,15 @@ function sample(sc: Scenario, cfg: KernelConfig, mut: Mutation | null, o: Search
  */
 export function shrink(sc: Scenario, cfg: KernelConfig, mut: Mutation | null, kind: Finding['kind'], schedule: number[]): Counterexample {
   let best = replay(sc, cfg, mut, schedule, true)!;
-  let s = best.executed.map((e) => e.thread);
+  let s = best.schedule.slice();
   for (let changed = true; changed; ) {
     changed = false;
     for (let i = s.length - 1; i >= 0; i--) {
       const cand = s.slice(0, i).concat(s.slice(i + 1));
       const x = replay(sc, cfg, mut, cand, true);
-      if (x?.found && x.found.kind === kind && x.executed.length < s.length) {
+      if (x?.found && x.found.kind === kind && x.schedule.length < s.length) {
         best = x;
-        s = x.executed.map((e) => e.thread);
+        s = x.schedule.slice();
         changed = true;
         break;
       }
