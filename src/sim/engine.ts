@@ -95,16 +95,65 @@ export class SimTask {
    */
   readyAtNs = 0;
 
+  // Assigned only here and in reinit() (a released task object reused for a new clone).
+  pid: number;
+  comm: string;
+  behaviour: Behaviour;
+  parent: SimTask | null;
+  thread: boolean;
+
   constructor(
-    readonly pid: number,
-    readonly comm: string,
-    readonly behaviour: Behaviour,
-    readonly parent: SimTask | null,
-    readonly thread: boolean,
+    pid: number,
+    comm: string,
+    behaviour: Behaviour,
+    parent: SimTask | null,
+    thread: boolean,
     /** Only workloads that look at a parent's children (stack readers) keep the set. */
     trackChildren = false,
   ) {
+    this.pid = pid;
+    this.comm = comm;
+    this.behaviour = behaviour;
+    this.parent = parent;
+    this.thread = thread;
     this.liveChildren = trackChildren ? new Set() : null;
+  }
+
+  /**
+   * Makes a released task object (Sim.releaseTask) a new clone: every field as
+   * the constructor leaves it, except gen. Events still queued for the old
+   * task carry a gen at most the old gen + 1 (a pending timer), so moving gen
+   * two past it means none of them can match the new task.
+   */
+  reinit(pid: number, comm: string, behaviour: Behaviour, parent: SimTask | null, thread: boolean): void {
+    this.state = TState.Runnable;
+    this.cpu = 0;
+    this.next = Next.None;
+    this.nextNs = 0;
+    this.gen += 2;
+    this.runStartNs = 0;
+    this.pc = 0;
+    this.i = 0;
+    this.exitedChildren = 0;
+    this.exited = false;
+    this.reaped = false;
+    this.waiter = null;
+    this.reader = null;
+    this.mailbox = 0;
+    this.peer = null;
+    this.kworker = false;
+    this.pinnedCpu = -1;
+    this.util = 0;
+    this.utilUpdatedNs = 0;
+    this.utilRunNs = 0;
+    this.lastRanNs = Number.NEGATIVE_INFINITY;
+    this.wakingUntilNs = 0;
+    this.readyAtNs = 0;
+    this.pid = pid;
+    this.comm = comm;
+    this.behaviour = behaviour;
+    this.parent = parent;
+    this.thread = thread;
   }
 }
 
@@ -360,7 +409,15 @@ export class Sim {
     const pid = this.k.kernelClone(cpu, this.now, parent.pid, args);
     this.advance(s0);
     if (pid < 0) return null;
-    const child = new SimTask(pid, opts.comm ?? parent.comm, behaviour, parent, opts.thread);
+    const comm = opts.comm ?? parent.comm;
+    const pooled = this.taskPool.pop();
+    let child: SimTask;
+    if (pooled) {
+      pooled.reinit(pid, comm, behaviour, parent, opts.thread);
+      child = pooled;
+    } else {
+      child = new SimTask(pid, comm, behaviour, parent, opts.thread);
+    }
     parent.liveChildren?.add(child);
     const target = this.placement.forkCpu(this, parent, child);
     const s1 = this.k.spentNs;
@@ -368,6 +425,21 @@ export class Sim {
     this.advance(s1);
     this.makeRunnable(child, target, cpu);
     return child;
+  }
+
+  /** Dead task objects the workload has let go of (releaseTask), reused by clone(). */
+  private readonly taskPool: SimTask[] = [];
+
+  /**
+   * The workload holds no reference to `t` any more (a joined or reaped child):
+   * its object may be reused for a later clone. Only a dead task without a
+   * children set qualifies; the simulator itself keeps none to a dead task
+   * except in stale events, which its gen rules out (SimTask.reinit).
+   */
+  releaseTask(t: SimTask): void {
+    if (t.state !== TState.Dead || t.liveChildren !== null || t.kworker) return;
+    if (!t.thread && !t.reaped) return;
+    if (this.taskPool.length < 1024) this.taskPool.push(t);
   }
 
   /** Wake `target` if it sleeps; `sync` marks a waker about to sleep (WF_SYNC). */

@@ -127,6 +127,8 @@ class Creator implements Behaviour {
       this.batchHead++;
       sim.reap(t, c);
       sim.opDone();
+      // Nothing refers to the child now (its batch slot is never read again).
+      sim.releaseTask(c);
     }
     this.batchHead = 0;
     this.batchEnd = 0;
