@@ -32,22 +32,14 @@ function exited(x: Exec, pid: number, cpu: number): TaskStruct {
 // arguments (threadSpec): setup runs once per executed path, and closures
 // created there (each with the __name call tsx adds) were a measurable cost.
 
-function* rcuGpBody(x: Exec): Body {
-  yield* rcuGp(x);
-}
-
-function* rcuSoftirqBody(x: Exec, self: Thread): Body {
-  yield* rcuSoftirq(x, self, self.spec.cpu);
-}
-
 /** The RCU threads hold no per-execution data: one list per CPU count serves every execution. */
 const RCU_THREADS = new Map<number, readonly ThreadSpec[]>();
 
 function rcuThreads(cpus: number): readonly ThreadSpec[] {
   let out = RCU_THREADS.get(cpus);
   if (out) return out;
-  const list: ThreadSpec[] = [threadSpec('rcu_gp', -1, 'task', rcuGpBody, [], true)];
-  for (let c = 0; c < cpus; c++) list.push(threadSpec(`rcu/${c}`, c, 'softirq', rcuSoftirqBody, [], true));
+  const list: ThreadSpec[] = [threadSpec('rcu_gp', -1, 'task', rcuGp, [], true)];
+  for (let c = 0; c < cpus; c++) list.push(threadSpec(`rcu/${c}`, c, 'softirq', rcuSoftirq, [c], true));
   out = list;
   RCU_THREADS.set(cpus, out);
   return out;
@@ -63,23 +55,6 @@ function* exitAndSwitch(x: Exec, self: Thread, cpu: number, target: TaskStruct, 
 function* deadSwitch(x: Exec, self: Thread, cpu: number, prev: TaskStruct, next: TaskStruct): Body {
   self.noQs = true;
   yield* finalSwitch(x, self, cpu, prev, next);
-}
-
-function* readerBody(x: Exec, self: Thread, kind: ReaderKind, target: TaskStruct, lookup: boolean): Body {
-  yield* stackReader(x, self, self.spec.cpu, kind, target, lookup);
-}
-
-function* reapBody(x: Exec, self: Thread, target: TaskStruct): Body {
-  yield* reap(x, self.spec.cpu, target);
-}
-
-function* hotplugBody(x: Exec, self: Thread, cpu: number, quietThread: number): Body {
-  yield* hotplugDown(x, self.spec.cpu, cpu, quietThread);
-}
-
-/** copy_process() by `parent` on the thread's CPU, `n` times in a row. */
-function* forkBody(x: Exec, self: Thread, parent: TaskStruct, args: CloneArgs, n: number): Body {
-  for (let i = 0; i < n; i++) yield* fork(x, self, self.spec.cpu, parent, args, { child: null });
 }
 
 /** A dead task's final switch on the thread's CPU, then forks by `parent`. */
@@ -104,9 +79,9 @@ function readerVsExit(kind: ReaderKind): Scenario {
       const idle0 = x.k.cpus[0].idle;
       const threads: ThreadSpec[] = [
         threadSpec('exit', 0, 'task', exitAndSwitch, [0, target, idle0]),
-        threadSpec('reader', 1, 'task', readerBody, [kind, target, true]),
+        threadSpec('reader', 1, 'task', stackReader, [1, kind, target, true]),
       ];
-      if (!kthread) threads.push(threadSpec('parent', 2, 'task', reapBody, [target]));
+      if (!kthread) threads.push(threadSpec('parent', 2, 'task', reap, [2, target]));
       return [...threads, ...rcuThreads(3)];
     },
   };
@@ -126,7 +101,7 @@ const releaseVsFork: Scenario = {
     const victim = exited(x, 102, 1);
     return [
       threadSpec('cpu0', 0, 'task', switchThenFork, [dying, parent, 1]),
-      threadSpec('irq0', 0, 'hardirq', readerBody, ['stack-trace', victim, false]),
+      threadSpec('irq0', 0, 'hardirq', stackReader, [0, 'stack-trace', victim, false]),
       threadSpec('cpu1', 1, 'task', deadSwitch, [1, victim, x.k.cpus[1].idle]),
       ...rcuThreads(2),
     ];
@@ -157,8 +132,8 @@ const hotplugVsCache: Scenario = {
     const dying = exited(x, 100, 1);
     return [
       threadSpec('cpu1', 1, 'task', deadSwitch, [1, dying, x.k.cpus[1].idle]),
-      threadSpec('hotplug', 0, 'task', hotplugBody, [1, 0]),
-      threadSpec('cpu0', 0, 'task', forkBody, [parent, NO_THREAD, 1]),
+      threadSpec('hotplug', 0, 'task', hotplugDown, [0, 1, 0]),
+      threadSpec('cpu0', 0, 'task', fork, [0, parent, NO_THREAD, { child: null }]),
       ...rcuThreads(2),
     ];
   },
@@ -173,8 +148,8 @@ const forkFailure: Scenario = {
     const parent = task(x, 101, 0, true);
     const victim = exited(x, 102, 1);
     return [
-      threadSpec('cpu0', 0, 'task', forkBody, [parent, FAIL_AFTER_DUP, 1]),
-      threadSpec('irq0', 0, 'hardirq', readerBody, ['stack-trace', victim, false]),
+      threadSpec('cpu0', 0, 'task', fork, [0, parent, FAIL_AFTER_DUP, { child: null }]),
+      threadSpec('irq0', 0, 'hardirq', stackReader, [0, 'stack-trace', victim, false]),
       threadSpec('cpu1', 1, 'task', deadSwitch, [1, victim, x.k.cpus[1].idle]),
       ...rcuThreads(2),
     ];
@@ -214,7 +189,7 @@ const reader48: Scenario = {
     return [
       threadSpec('exit', 0, 'task', exitAndSwitch, [0, target, x.k.cpus[0].idle]),
       threadSpec('reader', 1, 'task', reader48Body, [target]),
-      threadSpec('parent', 2, 'task', reapBody, [target]),
+      threadSpec('parent', 2, 'task', reap, [2, target]),
       ...rcuThreads(3),
     ];
   },

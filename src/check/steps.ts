@@ -129,7 +129,7 @@ export function* exitTask(x: Exec, self: Thread, cpu: number, tsk: TaskStruct): 
 }
 
 /** wait4() in the parent: release_task() once the child is a zombie. */
-export function* reap(x: Exec, cpu: number, tsk: TaskStruct): Body {
+export function* reap(x: Exec, _self: Thread, cpu: number, tsk: TaskStruct): Body {
   yield { label: `wait4(): release_task(pid ${tsk.pid})`, guard: isZombie, arg: tsk };
   releaseTask(x.k, cpu, tsk);
 }
@@ -323,7 +323,7 @@ function hotplugReady(x: Exec, _self: Thread, arg: unknown): boolean {
 }
 
 /** cpuhp teardown of `cpu` from `ctlCpu`, once that CPU is idle and thread `quietThread` (its contexts) is done. */
-export function* hotplugDown(x: Exec, ctlCpu: number, cpu: number, quietThread: number): Body {
+export function* hotplugDown(x: Exec, _self: Thread, ctlCpu: number, cpu: number, quietThread: number): Body {
   const k = x.k;
   const wait: HotplugWait = { cpu, quietThread };
   yield { label: `cpu_down(${cpu}): cpuhp teardown${k.cfg.HOTPLUG_DRAIN && !k.mut.noHotplugDrain ? ', free_vm_stack_cache()' : ''}`, guard: hotplugReady, arg: wait };
