@@ -223,8 +223,14 @@ class SimEvents {
 
 export class SimCpu {
   curr: SimTask | null = null;
-  rq: SimTask[] = [];
-  rqHead = 0;
+  /**
+   * The FIFO run queue is rq[rqHead..rqTail). Slots are reused: the indices go
+   * back to 0 whenever it empties (nearly always, at a few tasks per CPU), so
+   * neither end moves memory in the usual case.
+   */
+  private rq: (SimTask | null)[] = [];
+  private rqHead = 0;
+  private rqTail = 0;
   ipiPending = false;
   idleSinceNs = 0;
   stolenNs = 0;
@@ -241,31 +247,47 @@ export class SimCpu {
   constructor(readonly index: number) {}
 
   get nrRunning(): number {
-    return this.rq.length - this.rqHead + (this.curr ? 1 : 0);
+    return this.rqTail - this.rqHead + (this.curr ? 1 : 0);
+  }
+
+  /** Tasks waiting in the run queue. */
+  get queued(): number {
+    return this.rqTail - this.rqHead;
+  }
+
+  /** The i-th waiting task, 0 = the head (i < queued). */
+  queuedAt(i: number): SimTask {
+    return this.rq[this.rqHead + i]!;
   }
 
   enqueue(t: SimTask, nowNs: number): void {
     t.readyAtNs = nowNs;
-    this.rq.push(t);
+    if (this.rqTail === this.rq.length && this.rqHead > 0) {
+      // Full to the end with free slots in front: slide the waiting tasks down.
+      this.rq.copyWithin(0, this.rqHead, this.rqTail);
+      this.rq.fill(null, this.rqTail - this.rqHead, this.rqTail);
+      this.rqTail -= this.rqHead;
+      this.rqHead = 0;
+    }
+    this.rq[this.rqTail++] = t;
   }
 
   /** The head of the run queue if it is runnable by `nowNs`. */
   dequeue(nowNs = Number.POSITIVE_INFINITY): SimTask | null {
-    if (this.rqHead >= this.rq.length) return null;
-    if (this.rq[this.rqHead].readyAtNs > nowNs) return null;
-    const t = this.rq[this.rqHead++];
-    if (this.rqHead > 32 && this.rqHead * 2 > this.rq.length) {
-      this.rq = this.rq.slice(this.rqHead);
-      this.rqHead = 0;
-    }
+    if (this.rqHead === this.rqTail) return null;
+    const t = this.rq[this.rqHead]!;
+    if (t.readyAtNs > nowNs) return null;
+    this.rq[this.rqHead++] = null;
+    if (this.rqHead === this.rqTail) this.rqHead = this.rqTail = 0;
     return t;
   }
 
-  removeFromRq(t: SimTask): boolean {
-    const i = this.rq.indexOf(t, this.rqHead);
-    if (i < 0) return false;
-    this.rq.splice(i, 1);
-    return true;
+  /** Removes the i-th waiting task (0 = the head); the others keep their order. */
+  removeQueuedAt(i: number): void {
+    const at = this.rqHead + i;
+    this.rq.copyWithin(at, at + 1, this.rqTail);
+    this.rq[--this.rqTail] = null;
+    if (this.rqHead === this.rqTail) this.rqHead = this.rqTail = 0;
   }
 }
 
@@ -547,7 +569,7 @@ export class Sim {
   private settled(): boolean {
     if (this.k.rcu.pending > 0) return false;
     for (const c of this.cpus) {
-      if (c.curr || c.rq.length > c.rqHead) return false;
+      if (c.curr || c.queued > 0) return false;
       if (this.k.workPending(c.index)) return false;
     }
     return true;
@@ -643,7 +665,7 @@ export class Sim {
     this.afterKernelWork(cpu);
     // Preempt a task that used its slice while others wait (R+).
     const cur = c.curr;
-    if (cur && c.rq.length > c.rqHead && this.now - cur.runStartNs >= this.params.sliceNs) {
+    if (cur && c.queued > 0 && this.now - cur.runStartNs >= this.params.sliceNs) {
       cur.utilRunNs += this.now - cur.runStartNs;
       cur.lastRanNs = this.now;
       cur.gen++;
@@ -669,7 +691,7 @@ export class Sim {
   /** The CPU is idle and has work: switch from idle to its run queue. */
   private switchFrom(cpu: number, prevState: PrevState): void {
     const c = this.cpus[cpu];
-    if (c.rq.length === c.rqHead) return;
+    if (c.queued === 0) return;
     this.switchTo(cpu, prevState);
   }
 
@@ -688,8 +710,8 @@ export class Sim {
       c.idleSinceNs = this.now;
       // The kworker may have just been made runnable by the final switch; a task
       // made runnable by a CPU whose clock is ahead is picked up at its ready time.
-      if (c.rq.length > c.rqHead) {
-        const head = c.rq[c.rqHead];
+      if (c.queued > 0) {
+        const head = c.queuedAt(0);
         if (head.readyAtNs <= this.now) this.switchTo(cpu, 'R');
         else if (!c.ipiPending) {
           c.ipiPending = true;
@@ -719,13 +741,13 @@ export class Sim {
     if (!this.cpus[cpu].online) return null;
     for (const o of this.cpus) {
       if (o.index === cpu) continue;
-      for (let i = o.rqHead; i < o.rq.length; i++) {
-        const t = o.rq[i];
+      for (let i = 0; i < o.queued; i++) {
+        const t = o.queuedAt(i);
         if (t.pinnedCpu >= 0 && t.pinnedCpu !== cpu) continue;
         if (!this.placement.mayRunOn(t, cpu)) continue;
         if (this.now - t.lastRanNs < this.params.migrationCostNs) continue;
         if (t.wakingUntilNs > this.now || t.readyAtNs > this.now) continue;
-        o.rq.splice(i, 1);
+        o.removeQueuedAt(i);
         const s0 = this.k.spentNs;
         this.k.migrateTask(cpu, this.now, t.pid, cpu);
         this.advance(s0);
