@@ -29,7 +29,7 @@ import {
 } from '../kernel/fork.ts';
 import { freeVmStackCache } from '../kernel/fork.ts';
 import { cpuDown } from '../kernel/hotplug.ts';
-import { type RcuCpu, rcuCore, rcuGpKthread, rcuReportQs } from '../kernel/rcu.ts';
+import { rcuCore, rcuGpKthread, rcuReportQs } from '../kernel/rcu.ts';
 import { contextSwitch, finishTaskSwitchStackRef, finishTaskSwitchTaskRef, wakeUpNewTask } from '../kernel/sched/core.ts';
 import {
   type ReaderKind,
@@ -41,7 +41,48 @@ import {
   stackReaderUnpin,
 } from '../kernel/task_stack.ts';
 import { EXIT_ZOMBIE, type KStack, type TaskStruct } from '../kernel/task.ts';
-import type { Body, Exec, Thread } from './exec.ts';
+import type { Body, Exec, Step, Thread } from './exec.ts';
+import { Steps, strId, strOf, Texts } from './labels.ts';
+
+// Every label and note below is built by its template once per distinct text
+// (labels.ts): the same steps are announced again on every re-executed path.
+const CMPXCHG_RELEASE = new Steps((i, id) => `this_cpu_cmpxchg(cached_stacks[${i}], NULL, stack #${id})`);
+const READ_RELEASE = new Steps((i, id, irqOff) => `${i === 0 && irqOff ? 'local_irq_save(); ' : ''}this_cpu_read(cached_stacks[${i}]) to release stack #${id}`);
+const WRITE_RELEASE = new Steps((i, id, irqOff) => `this_cpu_write(cached_stacks[${i}], stack #${id})${irqOff ? '; local_irq_restore()' : ''}`);
+const CACHE_FULL = new Steps((id, mode) => `cache full: ${strOf(mode) === 'rcu-retry' ? 'call_rcu(thread_stack_free_rcu)' : strOf(mode)}(stack #${id})`);
+const SCHED_SWITCH = new Steps((prev, next) => `schedule(): sched_switch pid ${prev} (TASK_DEAD) → ${next === 0 ? 'idle' : `pid ${next}`}; finish_task_switch()`);
+const FTS_PUT_STACK = new Steps((pid) => `finish_task_switch(): put_task_stack(pid ${pid})`);
+const FTS_PUT_TASK = new Steps((pid, rcuUser) => `finish_task_switch(): ${rcuUser ? 'put_task_struct_rcu_user' : 'put_task_struct'}(pid ${pid})`);
+const DO_EXIT = new Steps((pid) => `do_exit(pid ${pid}): exit_notify(), __state = TASK_DEAD`);
+const WAIT4 = new Texts((pid) => `wait4(): release_task(pid ${pid})`);
+const READER_BEGIN = new Steps((fn, pid, noPin) => `${strOf(fn)}(pid ${pid}): get_task_struct(), ${noPin ? 'reads tsk->stack with no pin' : 'try_get_task_stack()'}`);
+const READER_WALK = new Steps((fn, id, pid) => `${strOf(fn)}: walk stack #${id} of pid ${pid}`);
+const READER_PUT_STACK = new Steps((pid, touches) => `${touches ? 'wait_for_completion(&kthread->exited); ' : ''}put_task_stack(pid ${pid})`);
+const PUT_TASK_STRUCT = new Steps((pid) => `put_task_struct(pid ${pid})`);
+const FORK_BEGIN = new Steps((pid, fails) => `copy_process() by pid ${pid}: dup_task_struct()${fails ? ' (copy_mm will fail)' : ''}`);
+const XCHG_ALLOC = new Steps((i) => `this_cpu_xchg(cached_stacks[${i}], NULL)`);
+const READ_ALLOC = new Steps((i, irqOff) => `${i === 0 && irqOff ? 'local_irq_disable(); ' : ''}this_cpu_read(cached_stacks[${i}]) for a new stack`);
+const WRITE_ALLOC = new Steps((i, id, irqOff) => `this_cpu_write(cached_stacks[${i}], NULL), take stack #${id}${irqOff ? '; local_irq_enable()' : ''}`);
+const CACHE_MISS: Step = { label: 'cache miss: vmalloc a new stack' };
+const BAD_FORK_FREE = new Steps((pid) => `bad_fork_free: __state = TASK_DEAD, put_task_stack(pid ${pid})`);
+const DELAYED_FREE = new Steps((pid) => `delayed_free_task(pid ${pid}): call_rcu()`);
+const FORK_DONE = new Steps((pid) => `copy_process(): pid ${pid} hashed; wake_up_new_task()`);
+const NOTE_STACK = new Texts((id) => `→ stack #${id}`);
+const NOTE_PINNED = new Texts((id, rc) => `→ pinned stack #${id}, stack_refcount ${rc}`);
+const NOTE_REFCOUNT = new Texts((rc) => `→ stack_refcount ${rc}`);
+const NOTE_USAGE = new Texts((usage) => `→ usage ${usage}`);
+
+/** The reader's kernel function as the labels name it (its first word), as a string id. */
+const READER_FN = new Map<ReaderKind, number>();
+
+function readerFn(kind: ReaderKind): number {
+  let fn = READER_FN.get(kind);
+  if (fn === undefined) {
+    fn = strId(READER_FUNCTIONS[kind].split(' ')[0]);
+    READER_FN.set(kind, fn);
+  }
+  return fn;
+}
 
 /**
  * release_task_stack() → free_thread_stack() after the caller's put hit zero:
@@ -66,7 +107,7 @@ export function* cacheRelease(x: Exec, self: Thread, cpu: number, s: KStack): Bo
   if (cacheReleaseAllowed(k, cpu)) {
     if (k.cfg.CACHE_ATOMIC === 'xchg') {
       for (let i = 0; i < n; i++) {
-        yield { label: `this_cpu_cmpxchg(cached_stacks[${i}], NULL, stack #${s.id})` };
+        yield CMPXCHG_RELEASE.get(i, s.id);
         if (cacheSlotRead(k, cpu, i)) {
           self.note = '→ slot taken';
           continue;
@@ -77,12 +118,12 @@ export function* cacheRelease(x: Exec, self: Thread, cpu: number, s: KStack): Bo
     } else {
       const irqOff = cacheScanIrqOff(k);
       for (let i = 0; i < n; i++) {
-        yield { label: `${i === 0 && irqOff ? 'local_irq_save(); ' : ''}this_cpu_read(cached_stacks[${i}]) to release stack #${s.id}` };
+        yield READ_RELEASE.get(i, s.id, irqOff ? 1 : 0);
         self.irqOff = irqOff;
         const cur = cacheSlotRead(k, cpu, i);
-        self.note = cur ? `→ stack #${cur.id}` : '→ NULL';
+        self.note = cur ? NOTE_STACK.get(cur.id) : '→ NULL';
         if (cur) continue;
-        yield { label: `this_cpu_write(cached_stacks[${i}], stack #${s.id})${irqOff ? '; local_irq_restore()' : ''}` };
+        yield WRITE_RELEASE.get(i, s.id, irqOff ? 1 : 0);
         cacheSlotStore(k, cpu, i, s);
         self.irqOff = false;
         return;
@@ -90,7 +131,7 @@ export function* cacheRelease(x: Exec, self: Thread, cpu: number, s: KStack): Bo
       self.irqOff = false;
     }
   }
-  yield { label: `cache full: ${k.cfg.CACHE_FULL === 'rcu-retry' ? 'call_rcu(thread_stack_free_rcu)' : k.cfg.CACHE_FULL}(stack #${s.id})` };
+  yield CACHE_FULL.get(s.id, strId(k.cfg.CACHE_FULL));
   freeThreadStackCacheFull(k, cpu, s);
 }
 
@@ -104,33 +145,33 @@ export function* cacheRelease(x: Exec, self: Thread, cpu: number, s: KStack): Bo
  */
 export function* finalSwitch(x: Exec, self: Thread, cpu: number, prev: TaskStruct, next: TaskStruct): Body {
   const k = x.k;
-  yield { label: `schedule(): sched_switch pid ${prev.pid} (TASK_DEAD) → ${next.pid === 0 ? 'idle' : `pid ${next.pid}`}; finish_task_switch()` };
+  yield SCHED_SWITCH.get(prev.pid, next.pid);
   // Preemption stays off from do_task_dead() to the end of finish_task_switch(): no quiescent state.
   self.noQs = true;
   contextSwitch(k, cpu, prev, next, 'S', false);
   if (k.cfg.STACK_FREE === 'early' && k.cfg.THREAD_INFO_IN_TASK) {
-    yield { label: `finish_task_switch(): put_task_stack(pid ${prev.pid})` };
+    yield FTS_PUT_STACK.get(prev.pid);
     finishTaskSwitchStackRef(k, prev);
     if (putTaskStackDec(k, cpu, prev)) {
       self.note = '→ last reference';
       yield* releaseStack(x, self, cpu, prev);
-    } else self.note = `→ stack_refcount ${prev.stackRefcount}`;
+    } else self.note = NOTE_REFCOUNT.get(prev.stackRefcount);
   }
-  yield { label: `finish_task_switch(): ${k.cfg.RCU_USERS ? 'put_task_struct_rcu_user' : 'put_task_struct'}(pid ${prev.pid})` };
+  yield FTS_PUT_TASK.get(prev.pid, k.cfg.RCU_USERS ? 1 : 0);
   finishTaskSwitchTaskRef(k, cpu, prev);
   self.noQs = false;
 }
 
 /** do_exit() of the task current on `cpu` up to do_task_dead(): from here preemption is off. */
 export function* exitTask(x: Exec, self: Thread, cpu: number, tsk: TaskStruct): Body {
-  yield { label: `do_exit(pid ${tsk.pid}): exit_notify(), __state = TASK_DEAD` };
+  yield DO_EXIT.get(tsk.pid);
   doExit(x.k, cpu, tsk, true);
   self.noQs = true;
 }
 
 /** wait4() in the parent: release_task() once the child is a zombie. */
 export function* reap(x: Exec, _self: Thread, cpu: number, tsk: TaskStruct): Body {
-  yield { label: `wait4(): release_task(pid ${tsk.pid})`, guard: isZombie, arg: tsk };
+  yield { label: WAIT4.get(tsk.pid), guard: isZombie, arg: tsk };
   releaseTask(x.k, cpu, tsk);
 }
 
@@ -143,9 +184,8 @@ export function* reap(x: Exec, _self: Thread, cpu: number, tsk: TaskStruct): Bod
  */
 export function* stackReader(x: Exec, self: Thread, cpu: number, kind: ReaderKind, target: TaskStruct, lookup = true): Body {
   const k = x.k;
-  const fn = READER_FUNCTIONS[kind].split(' ')[0];
-  const pin = k.mut.noPin.has(kind) ? 'reads tsk->stack with no pin' : 'try_get_task_stack()';
-  yield { label: `${fn}(pid ${target.pid}): get_task_struct(), ${pin}` };
+  const fn = readerFn(kind);
+  yield READER_BEGIN.get(fn, target.pid, k.mut.noPin.has(kind) ? 1 : 0);
   // The pid lookup (get_pid_task) fails once release_task() unhashed the task; kthread_stop holds its own reference.
   if (target.freed || (lookup && target.released && kind !== 'kthread')) {
     self.note = '→ no such task';
@@ -153,9 +193,9 @@ export function* stackReader(x: Exec, self: Thread, cpu: number, kind: ReaderKin
   }
   const r = stackReaderBegin(k, cpu, kind, target);
   if (!r) return;
-  self.note = r.stack ? (r.pinned ? `→ pinned stack #${r.stack.id}, stack_refcount ${target.stackRefcount}` : `→ stack #${r.stack.id}`) : '→ no stack';
+  self.note = r.stack ? (r.pinned ? NOTE_PINNED.get(r.stack.id, target.stackRefcount) : NOTE_STACK.get(r.stack.id)) : '→ no stack';
   if (r.stack && kind !== 'kthread') {
-    yield { label: `${fn}: walk stack #${r.stack.id} of pid ${target.pid}` };
+    yield READER_WALK.get(fn, r.stack.id, target.pid);
     stackReaderAccess(k, cpu, r);
   }
   yield* stackReaderRelease(x, self, cpu, r);
@@ -167,16 +207,16 @@ function* stackReaderRelease(x: Exec, self: Thread, cpu: number, r: StackReader)
   const k = x.k;
   const touches = r.kind === 'kthread' && r.stack !== null && k.cfg.KTHREAD_ON_STACK;
   if (r.pinned || touches) {
-    yield { label: `${touches ? 'wait_for_completion(&kthread->exited); ' : ''}put_task_stack(pid ${r.target.pid})` };
+    yield READER_PUT_STACK.get(r.target.pid, touches ? 1 : 0);
     stackReaderLastTouch(k, cpu, r);
     if (stackReaderUnpin(k, cpu, r)) {
       self.note = '→ last reference';
       yield* releaseStack(x, self, cpu, r.target);
-    } else if (r.pinned) self.note = `→ stack_refcount ${r.target.stackRefcount}`;
+    } else if (r.pinned) self.note = NOTE_REFCOUNT.get(r.target.stackRefcount);
   }
-  yield { label: `put_task_struct(pid ${r.target.pid})` };
+  yield PUT_TASK_STRUCT.get(r.target.pid);
   putTaskStruct(k, cpu, r.target);
-  self.note = r.target.freed ? '→ free_task()' : `→ usage ${r.target.usage}`;
+  self.note = r.target.freed ? '→ free_task()' : NOTE_USAGE.get(r.target.usage);
 }
 
 /**
@@ -186,16 +226,16 @@ function* stackReaderRelease(x: Exec, self: Thread, cpu: number, r: StackReader)
  */
 export function* fork(x: Exec, self: Thread, cpu: number, parent: TaskStruct, args: CloneArgs, out: { child: TaskStruct | null }): Body {
   const k = x.k;
-  yield { label: `copy_process() by pid ${parent.pid}: dup_task_struct()${args.failAfterDup ? ' (copy_mm will fail)' : ''}` };
+  yield FORK_BEGIN.get(parent.pid, args.failAfterDup ? 1 : 0);
   k.stats.forks++;
   const tsk = dupTaskStructBegin(k, parent);
   let stack: KStack | null = null;
   const n = k.cfg.NR_CACHED_STACKS;
   if (k.cfg.CACHE_ATOMIC === 'xchg') {
     for (let i = 0; i < n && !stack; i++) {
-      yield { label: `this_cpu_xchg(cached_stacks[${i}], NULL)` };
+      yield XCHG_ALLOC.get(i);
       const s = cacheSlotRead(k, cpu, i);
-      self.note = s ? `→ stack #${s.id}` : '→ NULL';
+      self.note = s ? NOTE_STACK.get(s.id) : '→ NULL';
       if (!s) continue;
       cacheSlotClear(k, cpu, i);
       stack = takeCachedStack(k, cpu, tsk, s, i);
@@ -203,12 +243,12 @@ export function* fork(x: Exec, self: Thread, cpu: number, parent: TaskStruct, ar
   } else {
     const irqOff = cacheScanIrqOff(k);
     for (let i = 0; i < n && !stack; i++) {
-      yield { label: `${i === 0 && irqOff ? 'local_irq_disable(); ' : ''}this_cpu_read(cached_stacks[${i}]) for a new stack` };
+      yield READ_ALLOC.get(i, irqOff ? 1 : 0);
       self.irqOff = irqOff;
       const s = cacheSlotRead(k, cpu, i);
-      self.note = s ? `→ stack #${s.id}` : '→ NULL';
+      self.note = s ? NOTE_STACK.get(s.id) : '→ NULL';
       if (!s) continue;
-      yield { label: `this_cpu_write(cached_stacks[${i}], NULL), take stack #${s.id}${irqOff ? '; local_irq_enable()' : ''}` };
+      yield WRITE_ALLOC.get(i, s.id, irqOff ? 1 : 0);
       cacheSlotClear(k, cpu, i);
       stack = takeCachedStack(k, cpu, tsk, s, i);
       self.irqOff = false;
@@ -216,7 +256,7 @@ export function* fork(x: Exec, self: Thread, cpu: number, parent: TaskStruct, ar
     self.irqOff = false;
   }
   if (!stack) {
-    yield { label: 'cache miss: vmalloc a new stack' };
+    yield CACHE_MISS;
     stack = allocThreadStackMiss(k, cpu, tsk);
   }
   if (!stack) {
@@ -228,17 +268,17 @@ export function* fork(x: Exec, self: Thread, cpu: number, parent: TaskStruct, ar
   copyProcessInit(k, cpu, parent, tsk, args);
   x.track(tsk);
   if (args.failAfterDup) {
-    yield { label: `bad_fork_free: __state = TASK_DEAD, put_task_stack(pid ${tsk.pid})` };
+    yield BAD_FORK_FREE.get(tsk.pid);
     if (badForkFreeBegin(k, tsk) && putTaskStackDec(k, cpu, tsk)) {
       self.note = '→ last reference';
       yield* releaseStack(x, self, cpu, tsk);
     }
-    yield { label: `delayed_free_task(pid ${tsk.pid}): call_rcu()` };
+    yield DELAYED_FREE.get(tsk.pid);
     badForkFreeFinish(k, cpu, tsk);
     copyProcessFailed(k, cpu, parent);
     return;
   }
-  yield { label: `copy_process(): pid ${tsk.pid} hashed; wake_up_new_task()` };
+  yield FORK_DONE.get(tsk.pid);
   copyProcessDone(k, cpu, parent, tsk, args);
   wakeUpNewTask(k, cpu, tsk, cpu);
   out.child = tsk;
@@ -271,16 +311,19 @@ function rcuGpCanEnd(x: Exec): boolean {
   return x.k.rcu.readersInside === 0 && rcuWaiting(x) && x.quiescentPossible();
 }
 
+const RCU_GP_INIT: Step = { label: 'rcu_gp_init(): a grace period starts', guard: rcuGpCanStart };
+const RCU_GP_END: Step = { label: 'every CPU passed a quiescent state: rcu_gp_cleanup(), the grace period ends', guard: rcuGpCanEnd };
+
 /** The RCU grace-period kthread: start a requested grace period; end it once no CPU holds one up. */
 export function* rcuGp(x: Exec): Body {
   const k = x.k;
   const rcu = k.rcu;
   for (;;) {
     if (!rcu.gpInProgress) {
-      yield { label: 'rcu_gp_init(): a grace period starts', guard: rcuGpCanStart };
+      yield RCU_GP_INIT;
       rcuGpKthread(k);
     } else {
-      yield { label: 'every CPU passed a quiescent state: rcu_gp_cleanup(), the grace period ends', guard: rcuGpCanEnd };
+      yield RCU_GP_END;
       // rcu_report_qs_rdp() from each CPU's tick: none is in a read-side or non-preemptible region.
       for (const pc of k.cpus) rcuReportQs(k, pc.index);
       rcuGpKthread(k);
@@ -288,18 +331,21 @@ export function* rcuGp(x: Exec): Body {
   }
 }
 
-function rcuReady(x: Exec, _self: Thread, arg: unknown): boolean {
-  const r = arg as RcuCpu;
+/** RCU_SOFTIRQ of the thread's CPU has a batch of callbacks whose grace period is over. */
+function rcuReady(x: Exec, self: Thread): boolean {
+  const r = x.k.cpus[self.spec.cpu].rcu;
   return r.head < r.cbs.length && r.cbs[r.head].gpNeeded <= x.k.rcu.gpCompleted;
 }
 
-/** RCU_SOFTIRQ on `cpu`: rcu_do_batch() invokes the ready callbacks, one batch per step. */
+const RCU_BATCH: Step = { label: 'RCU_SOFTIRQ: rcu_do_batch()', guard: rcuReady };
+
+/** RCU_SOFTIRQ on `cpu` (the thread's CPU): rcu_do_batch() invokes the ready callbacks, one batch per step. */
 export function* rcuSoftirq(x: Exec, self: Thread, cpu: number): Body {
   const k = x.k;
   const r = k.cpus[cpu].rcu;
   for (;;) {
     self.between = true;
-    yield { label: 'RCU_SOFTIRQ: rcu_do_batch()', guard: rcuReady, arg: r };
+    yield RCU_BATCH;
     self.between = false;
     const names: string[] = [];
     for (let i = r.head; i < r.cbs.length && r.cbs[i].gpNeeded <= k.rcu.gpCompleted; i++) {
