@@ -29,6 +29,16 @@ enum Next {
 
 const PROGRESS_EVENTS = 1 << 16;
 
+/**
+ * Stored first into fields that hold simulated nanoseconds. Such a field starts
+ * at a small integer (a V8 Smi) and passes 2^31 about 2.1 simulated seconds
+ * into a run, when V8 would switch it to a double representation and
+ * deoptimise every function that touches it, mid-run. Storing a double first,
+ * in the constructor, makes the field a double from the start; the real
+ * initial value is stored right after, so no value changes.
+ */
+const DOUBLE_SEED = 0.5;
+
 /** PELT: a running share that halves every 32 ms (y^32 = 1/2 per 1024 µs period). */
 const UTIL_DECAY_PER_NS = Math.LN2 / 32_000_000;
 
@@ -111,6 +121,8 @@ export class SimTask {
     /** Only workloads that look at a parent's children (stack readers) keep the set. */
     trackChildren = false,
   ) {
+    this.nextNs = this.runStartNs = this.util = this.utilUpdatedNs = this.utilRunNs = this.wakingUntilNs = this.readyAtNs = DOUBLE_SEED;
+    this.nextNs = this.runStartNs = this.util = this.utilUpdatedNs = this.utilRunNs = this.wakingUntilNs = this.readyAtNs = 0;
     this.pid = pid;
     this.comm = comm;
     this.behaviour = behaviour;
@@ -244,7 +256,10 @@ export class SimCpu {
   busySinceNs = 0;
   isIdle = true;
 
-  constructor(readonly index: number) {}
+  constructor(readonly index: number) {
+    this.idleSinceNs = this.stolenNs = this.lastBusyNs = this.clockNs = this.busySinceNs = DOUBLE_SEED;
+    this.idleSinceNs = this.stolenNs = this.lastBusyNs = this.clockNs = this.busySinceNs = 0;
+  }
 
   get nrRunning(): number {
     return this.rqTail - this.rqHead + (this.curr ? 1 : 0);
@@ -332,6 +347,8 @@ export class Sim {
     readonly rng: Rng,
     readonly params: SimParams,
   ) {
+    this.now = this.workloadEndNs = DOUBLE_SEED;
+    this.now = this.workloadEndNs = 0;
     this.cpus = [];
     for (let i = 0; i < params.cpuCount; i++) this.cpus.push(new SimCpu(i));
     for (let i = 0; i < params.cpuCount; i++) {

@@ -30,6 +30,13 @@ export class EventQueue {
   private frontKey = 0;
   private frontItem = 0;
 
+  constructor() {
+    // Doubles from the start (times pass 2^31 ns early in a run): no V8
+    // field-representation change, and deoptimisation, mid-run.
+    this.frontTime = this.frontKey = 0.5;
+    this.frontTime = this.frontKey = 0;
+  }
+
   get size(): number {
     return this.hasFront ? this.n + 1 : this.n;
   }
