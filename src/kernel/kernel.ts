@@ -2,6 +2,7 @@
 // points. Drivers — the simulator, the trace replay, the interleaving explorer —
 // call only the public methods below, naming the CPU and the time; none of them
 // reaches into the state. The model has no clock of its own.
+import { NS_ZERO } from './ns.ts';
 import type { KernelConfig } from '../config/knobs.ts';
 import type { CostTable } from '../cost/table.ts';
 import { memcgCreate, type Memcg } from '../mm/memcontrol.ts';
@@ -100,7 +101,7 @@ export class KernelStats {
   purgedAreas = 0;
   tlbFlushes = 0;
   tlbFlushIpis = 0;
-  remoteTlbNs = 0;
+  remoteTlbNs = NS_ZERO;
   pageAllocSlow = 0;
   pageAllocFailures = 0;
   memcgCharges = 0;
@@ -115,8 +116,8 @@ export class KernelStats {
   rcuPendingStacks = 0;
   peakRcuPendingStacks = 0;
   /** Modelled ns spent allocating and freeing stacks (cost model), all CPUs. */
-  stackAllocNs = 0;
-  stackFreeNs = 0;
+  stackAllocNs = NS_ZERO;
+  stackFreeNs = NS_ZERO;
 }
 
 export class CpuStats {
@@ -155,6 +156,7 @@ export class PerCpu {
   }
 }
 
+/** Events kept for a violation's history; a power of two (the ring index is masked). */
 const HISTORY = 256;
 
 export class Kernel {
@@ -172,11 +174,11 @@ export class Kernel {
   readonly violations: Violation[] = [];
   readonly threadSize: number;
   /** Time of the entry point being executed; set by every public method. */
-  nowNs = 0;
+  nowNs = NS_ZERO;
   curCpu = 0;
   ctx: Ctx = 'task';
   /** Modelled ns spent by the model since construction (read around a call for its cost). */
-  spentNs = 0;
+  spentNs = NS_ZERO;
   nrKernelStackKb = 0;
   nextReaderId = 1;
   /** ns a recorded tracepoint costs (0 unless the run models tracing being on). */
@@ -594,7 +596,7 @@ export class Kernel {
     this.histPid[h] = cpu >= 0 ? this.cpus[cpu].curr.pid : -1;
     this.histStack[h] = stackId;
     this.histName[h] = name;
-    this.histHead = (h + 1) % HISTORY;
+    this.histHead = (h + 1) & (HISTORY - 1);
     if (this.histLen < HISTORY) this.histLen++;
   }
 

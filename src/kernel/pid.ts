@@ -12,7 +12,8 @@ export const PID_MAX_LIMIT = 4 * 1024 * 1024;
 export const RESERVED_PIDS = 300;
 
 export class PidTable {
-  private readonly low: (TaskStruct | undefined)[] = new Array<TaskStruct | undefined>(PID_MAX_DEFAULT);
+  /** Grows to the highest pid set below pid_max: a kernel that never forks pays nothing. */
+  private readonly low: (TaskStruct | undefined)[] = [];
   private readonly high = new Map<number, TaskStruct>();
   private count = 0;
   /** idr_alloc_cyclic's cursor: the next pid to try. */
@@ -27,7 +28,7 @@ export class PidTable {
   }
 
   get(pid: number): TaskStruct | undefined {
-    return pid >= 0 && pid < PID_MAX_DEFAULT ? this.low[pid] : this.high.get(pid);
+    return pid >= 0 && pid < PID_MAX_DEFAULT ? (pid < this.low.length ? this.low[pid] : undefined) : this.high.get(pid);
   }
 
   has(pid: number): boolean {
@@ -36,6 +37,8 @@ export class PidTable {
 
   set(pid: number, t: TaskStruct): void {
     if (pid >= 0 && pid < PID_MAX_DEFAULT) {
+      // Fill holes with undefined explicitly so the array stays packed (fast element access).
+      while (this.low.length < pid) this.low.push(undefined);
       if (this.low[pid] === undefined) this.count++;
       this.low[pid] = t;
     } else {
@@ -46,6 +49,7 @@ export class PidTable {
 
   delete(pid: number): void {
     if (pid >= 0 && pid < PID_MAX_DEFAULT) {
+      if (pid >= this.low.length) return;
       if (this.low[pid] !== undefined) this.count--;
       this.low[pid] = undefined;
     } else if (this.high.delete(pid)) this.count--;
@@ -53,7 +57,7 @@ export class PidTable {
 
   /** Every task, low pids first in pid order, then the map's in insertion order. */
   *values(): IterableIterator<TaskStruct> {
-    for (let pid = 0; pid < PID_MAX_DEFAULT; pid++) {
+    for (let pid = 0; pid < this.low.length; pid++) {
       const t = this.low[pid];
       if (t !== undefined) yield t;
     }
@@ -68,7 +72,7 @@ export class PidTable {
     for (let tries = 0; tries < PID_MAX_DEFAULT; tries++) {
       if (this.next >= PID_MAX_DEFAULT) this.next = RESERVED_PIDS;
       const pid = this.next++;
-      if (this.low[pid] === undefined) return pid;
+      if (pid >= this.low.length || this.low[pid] === undefined) return pid;
     }
     return null;
   }

@@ -12,6 +12,7 @@
 // same lists through rcuGpCompletedUpTo() + rcuCore(), using a
 // sched_process_free (a delayed_put_task_struct callback) as proof that every
 // callback queued before it, on any CPU, has had its grace period.
+import { NS_ZERO } from './ns.ts';
 import type { Kernel } from './kernel.ts';
 import type { KStack, TaskStruct } from './task.ts';
 
@@ -64,7 +65,7 @@ export class RcuState {
   gpCompleted = 0;
   gpInProgress = false;
   gpRequested = false;
-  gpStartNs = 0;
+  gpStartNs = NS_ZERO;
   /** Readers inside rcu_read_lock() (any CPU); a GP cannot end while any is inside. */
   readersInside = 0;
   /** Callbacks queued but not yet invoked (all CPUs). */
@@ -79,7 +80,7 @@ export class RcuState {
 export function callRcu(k: Kernel, cpu: number, kind: RcuCbKind, stack: KStack | null, task: TaskStruct | null): void {
   const rcu = k.rcu;
   const gpNeeded = rcu.gpCompleted + (rcu.gpInProgress ? 2 : 1);
-  const cb = rcu.cbPool.pop() ?? { kind, stack, task, queuedNs: 0, gpNeeded, cpu };
+  const cb = rcu.cbPool.pop() ?? { kind, stack, task, queuedNs: NS_ZERO, gpNeeded, cpu };
   cb.kind = kind;
   cb.stack = stack;
   cb.task = task;

@@ -2,6 +2,7 @@
 // dies (include/linux/sched.h), and the model's kernel stack object: the
 // vm_struct of a vmapped stack (mm/vmalloc.c) or the order-N page block of a
 // ≤4.8 stack, with the state it is in (reference §6.3).
+import { NS_ZERO } from './ns.ts';
 
 /** task_struct::__state values the model uses (include/linux/sched.h, 6.x values). */
 export const TASK_RUNNING = 0x0000;
@@ -115,7 +116,7 @@ export class TaskStruct {
   kthread = false;
   /** kthread_should_stop() bit, stored on the kthread's stack in 4.9. */
   kthreadShouldStop = false;
-  forkTsNs = 0;
+  forkTsNs = NS_ZERO;
 
   /** Back to a fresh task_struct (the slab hands out recycled objects). */
   reset(): void {
@@ -138,6 +139,6 @@ export class TaskStruct {
     this.freed = false;
     this.kthread = false;
     this.kthreadShouldStop = false;
-    this.forkTsNs = 0;
+    this.forkTsNs = NS_ZERO;
   }
 }
