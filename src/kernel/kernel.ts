@@ -158,6 +158,7 @@ export class PerCpu {
 
 /** Events kept for a violation's history; a power of two (the ring index is masked). */
 const HISTORY = 256;
+const EMPTY_I32 = new Int32Array(0);
 
 export class Kernel {
   readonly cfg: KernelConfig;
@@ -188,11 +189,12 @@ export class Kernel {
   private readonly stacks = new Map<number, KStack>();
   private nextStackId = 1;
   private readonly taskPool: TaskStruct[] = [];
-  private readonly histTs = new Float64Array(HISTORY);
-  private readonly histCpu = new Int16Array(HISTORY);
-  private readonly histPid = new Int32Array(HISTORY);
-  private readonly histStack = new Int32Array(HISTORY);
-  private readonly histName: string[] = new Array<string>(HISTORY).fill('');
+  /** The history ring, allocated on the first event (many checker kernels live only a few steps). */
+  private histTs: Float64Array | null = null;
+  private histCpu = EMPTY_I32;
+  private histPid = EMPTY_I32;
+  private histStack = EMPTY_I32;
+  private histName: string[] = [];
   private histHead = 0;
   private histLen = 0;
 
@@ -590,14 +592,23 @@ export class Kernel {
   note(cpu: number, name: KernelEventName, stackId: number): void {
     if (this.silenced) return;
     if (this.tracepointNs > 0 && RECORDED_TRACEPOINTS.has(name)) this.spentNs += this.tracepointNs;
+    if (this.histTs === null) this.allocHistory();
     const h = this.histHead;
-    this.histTs[h] = this.nowNs;
+    this.histTs![h] = this.nowNs;
     this.histCpu[h] = cpu;
     this.histPid[h] = cpu >= 0 ? this.cpus[cpu].curr.pid : -1;
     this.histStack[h] = stackId;
     this.histName[h] = name;
     this.histHead = (h + 1) & (HISTORY - 1);
     if (this.histLen < HISTORY) this.histLen++;
+  }
+
+  private allocHistory(): void {
+    this.histTs = new Float64Array(HISTORY);
+    this.histCpu = new Int32Array(HISTORY);
+    this.histPid = new Int32Array(HISTORY);
+    this.histStack = new Int32Array(HISTORY);
+    this.histName = new Array<string>(HISTORY).fill('');
   }
 
   /** A tracepoint whose event is only built when someone listens still costs its time when traced. */
@@ -634,11 +645,12 @@ export class Kernel {
       s.reported = true;
     }
     const history: string[] = [];
+    const histTs = this.histTs ?? new Float64Array(0);
     for (let i = 0; i < this.histLen; i++) {
       const h = (this.histHead - this.histLen + i + HISTORY) % HISTORY;
       const related = (s && this.histStack[h] === s.id) || this.histPid[h] === pid || this.histCpu[h] === cpu;
       if (!related) continue;
-      history.push(`${this.histTs[h]} cpu${this.histCpu[h]} pid ${this.histPid[h]} ${this.histName[h]}${this.histStack[h] ? ` stack #${this.histStack[h]}` : ''}`);
+      history.push(`${histTs[h]} cpu${this.histCpu[h]} pid ${this.histPid[h]} ${this.histName[h]}${this.histStack[h] ? ` stack #${this.histStack[h]}` : ''}`);
     }
     this.violations.push({ kind, tsNs: this.nowNs, cpu, pid, stack: s ? s.id : null, message, history: history.slice(-24) });
     this.trace(cpu, 'kstack_violation', { kind, pid, stack: s ? s.id : 0 });

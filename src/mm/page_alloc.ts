@@ -58,13 +58,23 @@ export class BuddyZone {
       throw new Error(`zone of ${nrPages} pages is not a multiple of a max-order block`);
     }
     this.nrPages = nrPages;
-    this.freeOrder = new Int8Array(nrPages).fill(NONE);
-    this.next = new Int32Array(nrPages).fill(NONE);
-    this.prev = new Int32Array(nrPages).fill(NONE);
-    this.heads = new Int32Array(MAX_ORDER).fill(NONE);
-    this.nrFree = new Int32Array(MAX_ORDER);
-    this.use = new Uint8Array(nrPages);
-    this.lastTouchNs = new Float64Array(nrPages).fill(Number.NEGATIVE_INFINITY);
+    // One allocation for every per-page array (the checker builds a zone per explored path):
+    // 8-byte times first, then the 4-byte links, then the byte-sized fields.
+    const buf = new ArrayBuffer(nrPages * (8 + 4 + 4 + 1 + 1) + MAX_ORDER * 8);
+    let at = 0;
+    this.lastTouchNs = new Float64Array(buf, at, nrPages).fill(Number.NEGATIVE_INFINITY);
+    at += nrPages * 8;
+    this.next = new Int32Array(buf, at, nrPages).fill(NONE);
+    at += nrPages * 4;
+    this.prev = new Int32Array(buf, at, nrPages).fill(NONE);
+    at += nrPages * 4;
+    this.heads = new Int32Array(buf, at, MAX_ORDER).fill(NONE);
+    at += MAX_ORDER * 4;
+    this.nrFree = new Int32Array(buf, at, MAX_ORDER);
+    at += MAX_ORDER * 4;
+    this.freeOrder = new Int8Array(buf, at, nrPages).fill(NONE);
+    at += nrPages;
+    this.use = new Uint8Array(buf, at, nrPages);
     for (let c = 0; c < cpuCount; c++) this.pcp.push({ pfns: [], high: 186, batch: 31 });
     this.fillFreeLists();
   }
