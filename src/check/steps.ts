@@ -185,13 +185,16 @@ export function* reap(x: Exec, _self: Thread, cpu: number, tsk: TaskStruct): Bod
 export function* stackReader(x: Exec, self: Thread, cpu: number, kind: ReaderKind, target: TaskStruct, lookup = true): Body {
   const k = x.k;
   const fn = readerFn(kind);
+  // The walker holds the task as it was when handed over: under RCU (a task-list walk) a task
+  // freed since cannot be found, so a task_struct recycled for another task is not it.
+  const targetGen = target.gen;
   yield READER_BEGIN.get(fn, target.pid, k.mut.noPin.has(kind) ? 1 : 0);
   // The pid lookup (get_pid_task) fails once release_task() unhashed the task; kthread_stop holds its own reference.
-  if (target.freed || (lookup && target.released && kind !== 'kthread')) {
+  if (target.freed || target.gen !== targetGen || (lookup && target.released && kind !== 'kthread')) {
     self.note = '→ no such task';
     return;
   }
-  const r = stackReaderBegin(k, cpu, kind, target);
+  const r = stackReaderBegin(k, cpu, kind, target, targetGen);
   if (!r) return;
   self.note = r.stack ? (r.pinned ? NOTE_PINNED.get(r.stack.id, target.stackRefcount) : NOTE_STACK.get(r.stack.id)) : '→ no stack';
   if (r.stack && kind !== 'kthread') {

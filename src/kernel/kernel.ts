@@ -670,7 +670,13 @@ export class Kernel {
     return t;
   }
 
+  /** kmem_cache_free(task_struct_cachep): a second free of the same object is a double free. */
   freeTaskStruct(t: TaskStruct): void {
+    if (t.inPool) {
+      this.violation('double-free', this.curCpu, t.pid, null, `task_struct of pid ${t.pid} freed twice (free_task on a freed task)`);
+      return;
+    }
+    t.inPool = true;
     if (this.taskPool.length < 1024) this.taskPool.push(t);
   }
 

@@ -117,9 +117,18 @@ export class TaskStruct {
   /** kthread_should_stop() bit, stored on the kthread's stack in 4.9. */
   kthreadShouldStop = false;
   forkTsNs = NS_ZERO;
+  /**
+   * Bumped each time the slab hands this object out again: a holder of a stale
+   * pointer (one that took no reference) can tell the task it meant is gone.
+   */
+  gen = 0;
+  /** On the task_struct slab's free list (freeing it again is a double free). */
+  inPool = false;
 
   /** Back to a fresh task_struct (the slab hands out recycled objects). */
   reset(): void {
+    this.gen++;
+    this.inPool = false;
     this.pid = 0;
     this.tgid = 0;
     this.comm = '';

@@ -36,8 +36,9 @@ export interface StackReader {
  * try_get_task_stack(); a reader whose mutation drops the pin reads tsk->stack raw.
  * Returns null when the task_struct is already gone (the pid lookup failed).
  */
-export function stackReaderBegin(k: Kernel, cpu: number, kind: ReaderKind, target: TaskStruct): StackReader | null {
-  if (target.freed) return null;
+export function stackReaderBegin(k: Kernel, cpu: number, kind: ReaderKind, target: TaskStruct, targetGen = target.gen): StackReader | null {
+  // A freed task_struct, or one the slab has since handed to a new task, is not the task the reader was given.
+  if (target.freed || target.gen !== targetGen || target.inPool) return null;
   target.usage++;
   const skipPin = k.mut.noPin.has(kind);
   let stack: KStack | null;
