@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { main } from '../../src/cli/main.ts';
 import { getPreset } from '../../src/config/index.ts';
@@ -15,6 +16,11 @@ function skipReason(): string | false {
   if (process.platform !== 'linux') return 'not Linux';
   if (process.getuid?.() !== 0) return 'needs root for tracefs';
   if (!existsSync('/sys/kernel/tracing') && !existsSync('/sys/kernel/debug/tracing')) return 'no tracefs mount point';
+  try {
+    execFileSync('cc', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return 'no C compiler (cc) to build the workload';
+  }
   return false;
 }
 
@@ -27,16 +33,18 @@ const skip = skipReason();
 if (skip) process.stderr.write(`record e2e skipped: ${skip}\n`);
 
 describe('kstack record end to end', { skip }, () => {
-  it('records a shell loop, restores tracefs, and the replay validates it', async () => {
+  it('records a thread and process churn it builds, restores tracefs, and the replay validates it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kstack-record-'));
     const out = join(dir, 'loop.trace.gz');
+    const exe = join(dir, 'churn');
+    execFileSync('cc', ['-O2', '-pthread', '-o', exe, 'test/fixtures/record/churn.c']);
     const before = mountedTracefs();
     const snap = before === null ? null : tracefsSnapshot(before);
     const ewrite = process.stderr.write;
     process.stderr.write = (() => true) as typeof process.stderr.write;
     let rc: number;
     try {
-      rc = await main(['record', '-o', out, '--buffer-kb', '8192', '--', 'sh', '-c', 'for i in $(seq 1 300); do /bin/true; done']);
+      rc = await main(['record', '-o', out, '--buffer-kb', '8192', '--', exe, '500']);
     } finally {
       process.stderr.write = ewrite;
     }
@@ -48,9 +56,12 @@ describe('kstack record end to end', { skip }, () => {
       assert.equal(meta.rc, 0);
       assert.equal(meta.lost_events, 0);
       const r = await replayTrace(out, { config: getPreset('linux-6.18'), validate: true });
-      assert.ok(r.forks >= 300, `forks ${r.forks}`);
+      assert.ok(r.forks >= 1000, `forks ${r.forks}`);
       assert.equal(r.anomalies.modelErrors, 0);
-      // Hundreds of forks only: one disagreement is 0.3%.
+      // Live recordings of this churn replay at 99.3-100% (the process half loses a few
+      // forks to an unexplained early cache refill on the parent's CPU; README, replay):
+      // the test proves recording and replay work end to end, the fidelity bar is held
+      // on the shipped recordings (test/replay/recorded.test.ts, 99.9%).
       assert.ok(r.agreement !== null && r.agreement >= 0.99, `agreement ${r.agreement}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
