@@ -210,10 +210,8 @@ export class Exec {
     const t = this.threads[i];
     const k = this.k;
     const label = t.next!.label;
-    k.nowNs = (this.schedule.length + 1) * STEP_NS;
     const cpu = t.spec.cpu;
-    k.curCpu = Math.max(cpu, 0);
-    k.ctx = t.spec.ctx;
+    k.at(Math.max(cpu, 0), (this.schedule.length + 1) * STEP_NS, t.spec.ctx);
     t.note = '';
     t.steps++;
     this.advance(t);

@@ -47,7 +47,8 @@ export const COSTS = {
   memcgUnchargePageNs: { ns: 100, source: 'derived: cgroup v1 kmem+memory counters; measured here ~35 (6.x)' },
   accountKernelStackNs: { ns: 30, source: 'derived: 4 × mod_*_page_state; measured here ~115 (VM)' },
   // Task lifecycle base costs (kernel/fork.c, kernel/exit.c, kernel/futex, kernel/sched).
-  taskStructAllocNs: { ns: 250, source: 'measured here: kmem_cache_alloc_node + arch_dup_task_struct ~285 ns' },
+  taskStructAllocNs: { ns: 120, source: 'derived: the kmem_cache_alloc_node share of a measured 285 ns for alloc + arch_dup_task_struct (perf, reference machine)' },
+  archDupTaskStructNs: { ns: 130, source: 'derived: the rest of that 285 ns, a ~10 KiB task_struct memcpy at ~32 B/cycle (arch_dup_task_struct)' },
   taskStructFreeNs: { ns: 150, source: 'measured here (perf, slab free in the RCU callback)' },
   cloneBaseNs: { ns: 1900, source: 'measured here: kernel_clone minus stack/task_struct/perf shares of a 7.1 µs raw clone cycle' },
   exitBaseNs: { ns: 1400, source: 'measured here: do_exit minus stack/futex/perf shares' },

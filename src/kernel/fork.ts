@@ -96,16 +96,25 @@ export function dupTaskStruct(k: Kernel, cpu: number, orig: TaskStruct): TaskStr
   return tsk;
 }
 
-/** The task_struct itself (alloc_task_struct_node), before the stack. */
+/**
+ * The task_struct itself (alloc_task_struct_node), before the stack; ≥5.18
+ * copies the parent into it here, before taking the stack (546c42b2c5c1).
+ */
 export function dupTaskStructBegin(k: Kernel, orig: TaskStruct): TaskStruct {
   k.spend(k.costs.taskStructAllocNs);
+  if (k.cfg.DUP_ORDER === 'copy-first') k.spend(k.costs.archDupTaskStructNs);
   const tsk = k.newTaskStruct();
   tsk.memcg = orig.memcg;
   return tsk;
 }
 
-/** The stack is the child's: stack_refcount 1, accounted, usage references set. */
+/**
+ * The stack is the child's: v4.9 copies the parent only now (arch_dup_task_struct
+ * after the stack, then restores the clobbered stack fields); stack_refcount 1,
+ * accounted, usage references set.
+ */
 export function dupTaskStructFinish(k: Kernel, tsk: TaskStruct, stack: KStack): void {
+  if (k.cfg.DUP_ORDER === 'stack-first') k.spend(k.costs.archDupTaskStructNs);
   tsk.stack = stack;
   if (k.cfg.THREAD_INFO_IN_TASK) tsk.stackRefcount = 1;
   accountKernelStack(k, stack, +1);

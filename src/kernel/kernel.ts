@@ -180,6 +180,8 @@ export class Kernel {
   ctx: Ctx = 'task';
   /** Modelled ns spent by the model since construction (read around a call for its cost). */
   spentNs = NS_ZERO;
+  /** spentNs when the current entry point began: events are stamped at nowNs plus the work done since. */
+  private entrySpentNs = NS_ZERO;
   nrKernelStackKb = 0;
   nextReaderId = 1;
   /** ns a recorded tracepoint costs (0 unless the run models tracing being on). */
@@ -573,8 +575,18 @@ export class Kernel {
 
   /** Sets the time, CPU and context of the entry point being executed. */
   private enter(cpu: number, tsNs: number, ctx: Ctx = 'task'): void {
+    this.at(cpu, tsNs, ctx);
+  }
+
+  /**
+   * Where and when the next model code runs, for drivers that call the
+   * kernel's functions directly at finer grain than the entry points (the
+   * interleaving explorer).
+   */
+  at(cpu: number, tsNs: number, ctx: Ctx = 'task'): void {
     if (cpu < 0 || cpu >= this.cpus.length) throw new RangeError(`cpu ${cpu}: the model has ${this.cpus.length} CPUs`);
     this.nowNs = tsNs;
+    this.entrySpentNs = this.spentNs;
     this.curCpu = cpu;
     this.ctx = ctx;
   }
@@ -594,7 +606,7 @@ export class Kernel {
     if (this.tracepointNs > 0 && RECORDED_TRACEPOINTS.has(name)) this.spentNs += this.tracepointNs;
     if (this.histTs === null) this.allocHistory();
     const h = this.histHead;
-    this.histTs![h] = this.nowNs;
+    this.histTs![h] = this.eventTsNs();
     this.histCpu[h] = cpu;
     this.histPid[h] = cpu >= 0 ? this.cpus[cpu].curr.pid : -1;
     this.histStack[h] = stackId;
@@ -626,6 +638,15 @@ export class Kernel {
     this.stats.stackFreeNs += ns;
   }
 
+  /**
+   * An event's time: the entry point's time plus the modelled work done in it
+   * so far, so a stack-sized alloc_vmap_area precedes task_newtask by the cost
+   * of what lies between, as in a real trace.
+   */
+  eventTsNs(): number {
+    return this.nowNs + (this.spentNs - this.entrySpentNs);
+  }
+
   /** Whether anyone listens to events; hot paths build an event's fields only when true. */
   get tracing(): boolean {
     return this.tracer.enabled;
@@ -636,7 +657,7 @@ export class Kernel {
     this.note(cpu, name, typeof args.stack === 'number' ? args.stack : 0);
     if (!this.tracer.enabled) return;
     const cur = cpu >= 0 ? this.cpus[cpu].curr : this.cpus[0].idle;
-    this.tracer.emit({ tsNs: this.nowNs, cpu, pid: cur.pid, comm: cur.comm, ctx: this.ctx, name, args });
+    this.tracer.emit({ tsNs: this.eventTsNs(), cpu, pid: cur.pid, comm: cur.comm, ctx: this.ctx, name, args });
   }
 
   violation(kind: ViolationKind, cpu: number, pid: number, s: KStack | null, message: string): void {
@@ -652,7 +673,7 @@ export class Kernel {
       if (!related) continue;
       history.push(`${histTs[h]} cpu${this.histCpu[h]} pid ${this.histPid[h]} ${this.histName[h]}${this.histStack[h] ? ` stack #${this.histStack[h]}` : ''}`);
     }
-    this.violations.push({ kind, tsNs: this.nowNs, cpu, pid, stack: s ? s.id : null, message, history: history.slice(-24) });
+    this.violations.push({ kind, tsNs: this.eventTsNs(), cpu, pid, stack: s ? s.id : null, message, history: history.slice(-24) });
     this.trace(cpu, 'kstack_violation', { kind, pid, stack: s ? s.id : 0 });
   }
 
