@@ -31,6 +31,17 @@ export function kernelClone(k: Kernel, cpu: number, parent: TaskStruct, args: Cl
   return copyProcess(k, cpu, parent, p, args);
 }
 
+/** kernel_clone() returning the child's task_struct (null on -ENOMEM), for drivers that hold task handles. */
+export function kernelCloneTask(k: Kernel, cpu: number, parent: TaskStruct, args: CloneArgs): TaskStruct | null {
+  k.stats.forks++;
+  const p = dupTaskStruct(k, cpu, parent);
+  if (!p) {
+    dupTaskStructFailed(k, cpu, parent);
+    return null;
+  }
+  return copyProcess(k, cpu, parent, p, args) < 0 ? null : p;
+}
+
 /** copy_process() after dup_task_struct() failed: -ENOMEM. */
 export function dupTaskStructFailed(k: Kernel, cpu: number, parent: TaskStruct): number {
   k.stats.forkFailures++;

@@ -11,7 +11,7 @@ import { delayedVfreeWork, lazyMaxPages, purgeVmapAreaLazy, VmapSpace, vmallocSt
 import type { Ctx, KernelEventName, Tracer } from './events.ts';
 import { NULL_TRACER } from './events.ts';
 import { delayedPutTaskStruct, doExit, releaseTask } from './exit.ts';
-import { type CloneArgs, delayedFreeTask, kernelClone, threadStackFreeRcu } from './fork.ts';
+import { type CloneArgs, delayedFreeTask, kernelClone, kernelCloneTask, threadStackFreeRcu } from './fork.ts';
 import { cpuDown, cpuUp } from './hotplug.ts';
 import {
   RcuCbKind,
@@ -317,6 +317,52 @@ export class Kernel {
     const prev = this.cpus[cpu].curr;
     const next = this.taskOrIdle(cpu, nextPid);
     contextSwitch(this, cpu, prev, next, prevState);
+  }
+
+  // Handle-based entry points for drivers that keep the task_struct they were
+  // given (the simulator): the same as the pid-based ones without the pid
+  // lookup. A handle to a freed task_struct is a driver bug, as an unknown pid is.
+
+  /** kernelClone() from `parent`'s handle; returns the child's task_struct, or null for -ENOMEM. */
+  kernelCloneT(cpu: number, tsNs: number, parent: TaskStruct, args: CloneArgs): TaskStruct | null {
+    this.enter(cpu, tsNs);
+    return kernelCloneTask(this, cpu, this.live(parent), args);
+  }
+
+  wakeUpNewTaskT(cpu: number, tsNs: number, t: TaskStruct, targetCpu: number): void {
+    this.enter(cpu, tsNs);
+    wakeUpNewTask(this, cpu, this.live(t), targetCpu);
+  }
+
+  wakeUpT(cpu: number, tsNs: number, t: TaskStruct, targetCpu: number): void {
+    this.enter(cpu, tsNs);
+    tryToWakeUp(this, cpu, this.live(t), targetCpu);
+  }
+
+  migrateTaskT(cpu: number, tsNs: number, t: TaskStruct, destCpu: number): void {
+    this.enter(cpu, tsNs);
+    setTaskCpu(this, cpu, this.live(t), destCpu);
+  }
+
+  doExitT(cpu: number, tsNs: number, t: TaskStruct, groupDead = true): void {
+    this.enter(cpu, tsNs);
+    doExit(this, cpu, this.live(t), groupDead);
+  }
+
+  releaseTaskT(cpu: number, tsNs: number, t: TaskStruct): void {
+    this.enter(cpu, tsNs);
+    releaseTask(this, cpu, this.live(t));
+  }
+
+  /** contextSwitch() to `next` (null = this CPU's idle task). */
+  contextSwitchT(cpu: number, tsNs: number, next: TaskStruct | null, prevState: PrevState = 'S'): void {
+    this.enter(cpu, tsNs);
+    contextSwitch(this, cpu, this.cpus[cpu].curr, next === null ? this.cpus[cpu].idle : this.live(next), prevState);
+  }
+
+  /** The task_struct behind `pid` (the handle for the handle-based entry points); throws for an unknown pid. */
+  taskHandle(pid: number): TaskStruct {
+    return this.mustTask(pid);
   }
 
   /** A scheduler tick on `cpu` (HZ): RCU quiescent-state reporting and callback invocation. */
@@ -771,6 +817,12 @@ export class Kernel {
   /** The task addressed by pid, or this CPU's idle task for pid 0. */
   private taskOrIdle(cpu: number, pid: number): TaskStruct {
     return pid === 0 ? this.cpus[cpu].idle : this.mustTask(pid);
+  }
+
+  /** A handle not to a freed task_struct (in the slab pool). */
+  private live(t: TaskStruct): TaskStruct {
+    if (t.inPool) throw new ModelUsageError(`task_struct of pid ${t.pid} is not a live task at ${this.nowNs} ns`);
+    return t;
   }
 
   private mustTask(pid: number): TaskStruct {

@@ -5,6 +5,7 @@
 // vmalloc — is the model's. Time is integer nanoseconds; a CPU's clock advances
 // by its task's compute and by the cost model's price of every kernel call.
 import type { Kernel } from '../kernel/kernel.ts';
+import type { TaskStruct } from '../kernel/task.ts';
 import type { CloneArgs, PrevState, ReaderKind, StackReader } from '../kernel/kernel.ts';
 import type { Ctx } from '../kernel/events.ts';
 import type { Placement } from './placement.ts';
@@ -65,6 +66,8 @@ export interface Behaviour {
 }
 
 export class SimTask {
+  /** The model's task_struct for this task (handle for the kernel's handle-based entry points). */
+  kt: TaskStruct | null = null;
   state = TState.Runnable;
   cpu = 0;
   next = Next.None;
@@ -363,6 +366,7 @@ export class Sim {
   spawn(pid: number, comm: string, behaviour: Behaviour, cpu: number, opts: { kworker?: boolean; kthread?: boolean; trackChildren?: boolean } = {}): SimTask {
     this.k.adoptTask(this.now, pid, comm, cpu, { kthread: opts.kworker || opts.kthread });
     const t = new SimTask(pid, comm, behaviour, null, false, opts.trackChildren);
+    t.kt = this.k.taskHandle(pid);
     t.cpu = cpu;
     t.kworker = !!opts.kworker;
     this.spawned.push(t);
@@ -445,9 +449,10 @@ export class Sim {
     const args = this.cloneArgs;
     args.thread = opts.thread;
     args.comm = opts.comm;
-    const pid = this.k.kernelClone(cpu, this.now, parent.pid, args);
+    const kt = this.k.kernelCloneT(cpu, this.now, parent.kt!, args);
     this.advance(s0);
-    if (pid < 0) return null;
+    if (kt === null) return null;
+    const pid = kt.pid;
     const comm = opts.comm ?? parent.comm;
     const pooled = this.taskPool.pop();
     let child: SimTask;
@@ -457,10 +462,11 @@ export class Sim {
     } else {
       child = new SimTask(pid, comm, behaviour, parent, opts.thread);
     }
+    child.kt = kt;
     parent.liveChildren?.add(child);
     const target = this.placement.forkCpu(this, parent, child);
     const s1 = this.k.spentNs;
-    this.k.wakeUpNewTask(cpu, this.now, pid, target);
+    this.k.wakeUpNewTaskT(cpu, this.now, kt, target);
     this.advance(s1);
     this.makeRunnable(child, target, cpu);
     return child;
@@ -487,7 +493,7 @@ export class Sim {
     const from = waker.cpu;
     const dest = target.pinnedCpu >= 0 ? target.pinnedCpu : this.placement.wakeCpu(this, target, from, sync);
     const s0 = this.k.spentNs;
-    this.k.wakeUp(from, this.now, target.pid, dest);
+    this.k.wakeUpT(from, this.now, target.kt!, dest);
     this.advance(s0);
     this.makeRunnable(target, dest, from);
   }
@@ -497,7 +503,7 @@ export class Sim {
     if (child.reaped || child.thread) return;
     child.reaped = true;
     const s0 = this.k.spentNs;
-    this.k.releaseTask(parent.cpu, this.now, child.pid);
+    this.k.releaseTaskT(parent.cpu, this.now, child.kt!);
     this.advance(s0);
   }
 
@@ -561,7 +567,7 @@ export class Sim {
     }
     for (let t = c.dequeue(); t; t = c.dequeue()) {
       if (t.kworker) continue;
-      this.k.migrateTask(to, this.now, t.pid, to);
+      this.k.migrateTaskT(to, this.now, t.kt!, to);
       t.cpu = to;
       this.cpus[to].enqueue(t, this.now);
       this.kickIfIdle(to, to);
@@ -658,7 +664,7 @@ export class Sim {
         if (t.state !== TState.Blocked || t.gen + 1 !== evs.gen[id]) return true;
         const dest = t.pinnedCpu >= 0 ? t.pinnedCpu : this.placement.wakeCpu(this, t, t.cpu, false);
         const s0 = this.k.spentNs;
-        this.k.wakeUp(dest, this.now, t.pid, dest);
+        this.k.wakeUpT(dest, this.now, t.kt!, dest);
         this.advance(s0);
         this.makeRunnable(t, dest, dest);
         return true;
@@ -699,7 +705,7 @@ export class Sim {
     const kw = this.cpus[cpu].kworker;
     if (kw && kw.state === TState.Blocked) {
       const s0 = this.k.spentNs;
-      this.k.wakeUp(cpu, this.now, kw.pid, cpu);
+      this.k.wakeUpT(cpu, this.now, kw.kt!, cpu);
       this.advance(s0);
       this.makeRunnable(kw, cpu, cpu);
     }
@@ -718,7 +724,7 @@ export class Sim {
     let next = c.dequeue(this.now);
     if (!next) next = this.newidleBalance(cpu);
     const s0 = this.k.spentNs;
-    this.k.contextSwitch(cpu, this.now, next ? next.pid : 0, prevState);
+    this.k.contextSwitchT(cpu, this.now, next ? next.kt : null, prevState);
     this.advance(s0);
     this.afterKernelWork(cpu);
     if (!next) {
@@ -766,7 +772,7 @@ export class Sim {
         if (t.wakingUntilNs > this.now || t.readyAtNs > this.now) continue;
         o.removeQueuedAt(i);
         const s0 = this.k.spentNs;
-        this.k.migrateTask(cpu, this.now, t.pid, cpu);
+        this.k.migrateTaskT(cpu, this.now, t.kt!, cpu);
         this.advance(s0);
         return t;
       }
@@ -810,7 +816,7 @@ export class Sim {
         t.state = TState.Runnable;
         c.curr = null;
         const s0 = this.k.spentNs;
-        this.k.migrateTask(cpu, this.now, t.pid, dest);
+        this.k.migrateTaskT(cpu, this.now, t.kt!, dest);
         this.advance(s0);
         this.switchTo(cpu, 'R+');
         this.makeRunnable(t, dest, cpu);
@@ -832,7 +838,7 @@ export class Sim {
       parent.liveChildren?.delete(t);
     }
     const s0 = this.k.spentNs;
-    this.k.doExit(cpu, this.now, t.pid, !t.thread);
+    this.k.doExitT(cpu, this.now, t.kt!, !t.thread);
     this.advance(s0);
     // exit_notify → do_notify_parent: SIGCHLD wakes a waiting parent with WF_SYNC.
     if (!t.thread && t.waiter) this.wake(t, t.waiter, true);
