@@ -41,6 +41,44 @@ export type KernelEventName =
   | 'fork_failed'
   | 'kstack_violation';
 
+/** Each event name as a small integer (the history ring stores these, not strings). */
+export const EK = {
+  task_newtask: 0,
+  sched_process_fork: 1,
+  sched_wakeup_new: 2,
+  sched_wakeup: 3,
+  sched_switch: 4,
+  sched_migrate_task: 5,
+  sched_process_exit: 6,
+  sched_process_free: 7,
+  alloc_vmap_area: 8,
+  free_vmap_area_noflush: 9,
+  purge_vmap_area_lazy: 10,
+  mm_page_alloc: 11,
+  mm_page_free: 12,
+  rcu_utilization: 13,
+  cpuhp_enter: 14,
+  stack_cache_hit: 15,
+  stack_cache_miss: 16,
+  stack_cache_put: 17,
+  stack_rcu_pending: 18,
+  stack_vfree: 19,
+  stack_release: 20,
+  stack_pin: 21,
+  stack_unpin: 22,
+  stack_pin_failed: 23,
+  stack_access: 24,
+  stack_cache_drain: 25,
+  rcu_gp_start: 26,
+  rcu_gp_end: 27,
+  memcg_charge: 28,
+  fork_failed: 29,
+  kstack_violation: 30,
+} as const satisfies Record<KernelEventName, number>;
+
+/** EK's inverse: an event kind's name. */
+export const EVENT_NAMES: readonly KernelEventName[] = Object.keys(EK) as KernelEventName[];
+
 /** Execution context of the event (the irq-info flags column). */
 export type Ctx = 'task' | 'softirq' | 'hardirq';
 

@@ -1,4 +1,5 @@
 // kernel/exit.c: how a task dies and who drops its last references (reference §2.3–2.4).
+import { EK } from './events.ts';
 import { exitTaskStackAccount, putTaskStruct } from './fork.ts';
 import type { Kernel } from './kernel.ts';
 import { callRcu, RcuCbKind } from './rcu.ts';
@@ -15,7 +16,7 @@ export function doExit(k: Kernel, cpu: number, tsk: TaskStruct, groupDead: boole
   k.spend(k.costs.exitBaseNs);
   tsk.flags |= PF_EXITING;
   if (k.tracing) k.trace(cpu, 'sched_process_exit', { comm: tsk.comm, pid: tsk.pid, prio: 120, group_dead: groupDead });
-  else k.note(cpu, 'sched_process_exit', 0);
+  else k.noteK(cpu, EK.sched_process_exit, 0);
   exitNotify(k, cpu, tsk);
   if (k.cfg.STACK_ACCOUNT === 'exit') exitTaskStackAccount(k, tsk);
   tsk.state = TASK_DEAD; // do_task_dead(): set_special_state(TASK_DEAD)
@@ -62,7 +63,7 @@ export function putTaskStructRcuUser(k: Kernel, cpu: number, tsk: TaskStruct): v
 /** delayed_put_task_struct(): the RCU callback; trace_sched_process_free(), then put_task_struct(). */
 export function delayedPutTaskStruct(k: Kernel, cpu: number, tsk: TaskStruct): void {
   if (k.tracing) k.trace(cpu, 'sched_process_free', { comm: tsk.comm, pid: tsk.pid, prio: 120 });
-  else k.note(cpu, 'sched_process_free', 0);
+  else k.noteK(cpu, EK.sched_process_free, 0);
   putTaskStruct(k, cpu, tsk);
 }
 

@@ -2,6 +2,7 @@
 // path around them. Each function is named after the kernel function it models
 // and cites the version(s) whose body it follows; where versions differ, a
 // config knob picks the body (reference §1.2–1.6).
+import { EK } from './events.ts';
 import { PageUse } from '../mm/page_alloc.ts';
 import { memcgCharge, memcgUncharge } from '../mm/memcontrol.ts';
 import type { Kernel } from './kernel.ts';
@@ -85,9 +86,9 @@ export function copyProcessFailed(k: Kernel, cpu: number, parent: TaskStruct): n
 export function copyProcessDone(k: Kernel, cpu: number, parent: TaskStruct, p: TaskStruct, args: CloneArgs): number {
   k.attachTask(p);
   if (k.tracing) k.trace(cpu, 'task_newtask', { pid: p.pid, comm: p.comm, clone_flags: args.thread ? '3d0f00' : '1200000', oom_score_adj: 0 });
-  else k.note(cpu, 'task_newtask', 0);
+  else k.noteK(cpu, EK.task_newtask, 0);
   if (k.tracing) k.trace(cpu, 'sched_process_fork', { comm: parent.comm, pid: parent.pid, child_comm: p.comm, child_pid: p.pid });
-  else k.note(cpu, 'sched_process_fork', 0);
+  else k.noteK(cpu, EK.sched_process_fork, 0);
   return p.pid;
 }
 
@@ -188,7 +189,7 @@ export function allocThreadStackMiss(k: Kernel, cpu: number, tsk: TaskStruct): K
   k.stats.cacheMisses++;
   k.cpuStats[cpu].misses++;
   if (k.tracing) k.trace(cpu, 'stack_cache_miss', { cached: 0 });
-  else k.note(cpu, 'stack_cache_miss', 0);
+  else k.noteK(cpu, EK.stack_cache_miss, 0);
   const s = vmallocStack(k, cpu);
   if (!s) return null;
   // 4.9–4.18: __GFP_ACCOUNT charged the allocating task's memcg, once, at vmalloc.
@@ -206,7 +207,7 @@ export function takeCachedStack(k: Kernel, cpu: number, tsk: TaskStruct, s: KSta
   k.stats.cacheHits++;
   k.cpuStats[cpu].hits++;
   if (k.tracing) k.trace(cpu, 'stack_cache_hit', { stack: s.id, slot, va: s.addr });
-  else k.note(cpu, 'stack_cache_hit', s.id);
+  else k.noteK(cpu, EK.stack_cache_hit, s.id);
   // "Clear stale pointers from reused stack." (e01e80634ecd, 4.17)
   if (cfg.ZERO_ON_REUSE) k.spendAlloc(k.costs.zeroStackNs);
   chargeColdStack(k, s.lastTouchNs);
@@ -332,7 +333,7 @@ export function cacheSlotStore(k: Kernel, cpu: number, slot: number, s: KStack):
   k.stats.cachePuts++;
   k.cpuStats[cpu].puts++;
   if (k.tracing) k.trace(cpu, 'stack_cache_put', { stack: s.id, slot, va: s.addr });
-  else k.note(cpu, 'stack_cache_put', s.id);
+  else k.noteK(cpu, EK.stack_cache_put, s.id);
 }
 
 /**
@@ -382,7 +383,7 @@ export function threadStackDelayedFree(k: Kernel, cpu: number, s: KStack): void 
   s.ownerPid = 0;
   k.rcuPendingChanged(+1);
   if (k.tracing) k.trace(cpu, 'stack_rcu_pending', { stack: s.id, va: s.addr });
-  else k.note(cpu, 'stack_rcu_pending', s.id);
+  else k.noteK(cpu, EK.stack_rcu_pending, s.id);
   callRcu(k, cpu, RcuCbKind.ThreadStackFreeRcu, s, null);
 }
 
@@ -435,7 +436,7 @@ export function releaseTaskStackBegin(k: Kernel, cpu: number, tsk: TaskStruct): 
   }
   k.stats.stackReleases++;
   if (k.tracing) k.trace(cpu, 'stack_release', { stack: s.id, pid: tsk.pid, refcount: tsk.stackRefcount });
-  else k.note(cpu, 'stack_release', s.id);
+  else k.noteK(cpu, EK.stack_release, s.id);
   if (k.cfg.STACK_ACCOUNT === 'release') {
     accountKernelStack(k, s, -1);
     // 4.19–5.17 uncharged in free_thread_stack; 4.9 never recharged, so never uncharged here.

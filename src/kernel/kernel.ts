@@ -9,7 +9,7 @@ import { memcgCreate, type Memcg } from '../mm/memcontrol.ts';
 import { BuddyZone, PageUse } from '../mm/page_alloc.ts';
 import { delayedVfreeWork, lazyMaxPages, purgeVmapAreaLazy, VmapSpace, vmallocStack } from '../mm/vmalloc.ts';
 import type { Ctx, KernelEventName, Tracer } from './events.ts';
-import { NULL_TRACER } from './events.ts';
+import { EK, EVENT_NAMES, NULL_TRACER } from './events.ts';
 import { delayedPutTaskStruct, doExit, releaseTask } from './exit.ts';
 import { type CloneArgs, delayedFreeTask, kernelClone, kernelCloneTask, threadStackFreeRcu } from './fork.ts';
 import { cpuDown, cpuUp } from './hotplug.ts';
@@ -57,6 +57,8 @@ const RECORDED_TRACEPOINTS: ReadonlySet<string> = new Set([
   'free_vmap_area_noflush',
   'purge_vmap_area_lazy',
 ]);
+/** RECORDED_TRACEPOINTS by event kind (EK). */
+const RECORDED_KIND: Uint8Array = Uint8Array.from(EVENT_NAMES, (n) => (RECORDED_TRACEPOINTS.has(n) ? 1 : 0));
 
 export type ViolationKind =
   | 'use-after-free'
@@ -196,7 +198,7 @@ export class Kernel {
   private histCpu = EMPTY_I32;
   private histPid = EMPTY_I32;
   private histStack = EMPTY_I32;
-  private histName: string[] = [];
+  private histKind: Uint8Array = new Uint8Array(0);
   private histHead = 0;
   private histLen = 0;
 
@@ -648,15 +650,20 @@ export class Kernel {
    * report, and still paid for when the run models tracing being on.
    */
   note(cpu: number, name: KernelEventName, stackId: number): void {
+    this.noteK(cpu, EK[name], stackId);
+  }
+
+  /** note() by event kind (EK.name): what hot paths call. */
+  noteK(cpu: number, kind: number, stackId: number): void {
     if (this.silenced) return;
-    if (this.tracepointNs > 0 && RECORDED_TRACEPOINTS.has(name)) this.spentNs += this.tracepointNs;
+    if (this.tracepointNs > 0 && RECORDED_KIND[kind] === 1) this.spentNs += this.tracepointNs;
     if (this.histTs === null) this.allocHistory();
     const h = this.histHead;
     this.histTs![h] = this.eventTsNs();
     this.histCpu[h] = cpu;
     this.histPid[h] = cpu >= 0 ? this.cpus[cpu].curr.pid : -1;
     this.histStack[h] = stackId;
-    this.histName[h] = name;
+    this.histKind[h] = kind;
     this.histHead = (h + 1) & (HISTORY - 1);
     if (this.histLen < HISTORY) this.histLen++;
   }
@@ -666,7 +673,7 @@ export class Kernel {
     this.histCpu = new Int32Array(HISTORY);
     this.histPid = new Int32Array(HISTORY);
     this.histStack = new Int32Array(HISTORY);
-    this.histName = new Array<string>(HISTORY).fill('');
+    this.histKind = new Uint8Array(HISTORY);
   }
 
   /** A tracepoint whose event is only built when someone listens still costs its time when traced. */
@@ -717,7 +724,7 @@ export class Kernel {
       const h = (this.histHead - this.histLen + i + HISTORY) % HISTORY;
       const related = (s && this.histStack[h] === s.id) || this.histPid[h] === pid || this.histCpu[h] === cpu;
       if (!related) continue;
-      history.push(`${histTs[h]} cpu${this.histCpu[h]} pid ${this.histPid[h]} ${this.histName[h]}${this.histStack[h] ? ` stack #${this.histStack[h]}` : ''}`);
+      history.push(`${histTs[h]} cpu${this.histCpu[h]} pid ${this.histPid[h]} ${EVENT_NAMES[this.histKind[h]]}${this.histStack[h] ? ` stack #${this.histStack[h]}` : ''}`);
     }
     this.violations.push({ kind, tsNs: this.eventTsNs(), cpu, pid, stack: s ? s.id : null, message, history: history.slice(-24) });
     this.trace(cpu, 'kstack_violation', { kind, pid, stack: s ? s.id : 0 });

@@ -12,6 +12,7 @@
 // - ≥6.9 (vmap nodes, 72210662c5a2): purged areas refill size-class pools with
 //   list_add (so the pool hands out the highest address first), which
 //   node_alloc() tries before the global tree.
+import { EK } from '../kernel/events.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { type KStack, StackState } from '../kernel/task.ts';
 import { memcgUncharge } from './memcontrol.ts';
@@ -407,7 +408,7 @@ export function vfree(k: Kernel, cpu: number, s: KStack): void {
   k.stats.vfrees++;
   k.cpuStats[cpu].vfrees++;
   if (k.tracing) k.trace(cpu, 'stack_vfree', { stack: s.id, va: s.addr });
-  else k.note(cpu, 'stack_vfree', s.id);
+  else k.noteK(cpu, EK.stack_vfree, s.id);
   const nrLazy = k.vmap.freeLazy(s.addr, s.areaBytes);
   const nrLazyMax = k.lazyMaxPages();
   if (k.tracer.enabled) k.trace(cpu, 'free_vmap_area_noflush', { va_start: vaHex(s.addr), nr_lazy: nrLazy, nr_lazy_max: nrLazyMax });

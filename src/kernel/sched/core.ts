@@ -1,6 +1,7 @@
 // kernel/sched/core.c: the parts of the scheduler core that touch task and
 // stack lifetimes. Placement decisions belong to the driver (the simulator's
 // placement policy or the trace); the model only executes them.
+import { EK } from '../events.ts';
 import { putTaskStack, putTaskStruct } from '../fork.ts';
 import { putTaskStructRcuUser } from '../exit.ts';
 import type { Kernel } from '../kernel.ts';
@@ -25,7 +26,7 @@ export function wakeUpNewTask(k: Kernel, cpu: number, p: TaskStruct, targetCpu: 
   p.cpu = targetCpu;
   if (p.stack && p.stack.state === StackState.Allocated) p.stack.state = StackState.InUse;
   if (k.tracing) k.trace(cpu, 'sched_wakeup_new', { comm: p.comm, pid: p.pid, prio: 120, target_cpu: targetCpu });
-  else k.note(cpu, 'sched_wakeup_new', 0);
+  else k.noteK(cpu, EK.sched_wakeup_new, 0);
 }
 
 /** try_to_wake_up(): runnable again, possibly on another CPU. */
@@ -33,7 +34,7 @@ export function tryToWakeUp(k: Kernel, cpu: number, p: TaskStruct, targetCpu: nu
   if (p.cpu !== targetCpu) setTaskCpu(k, cpu, p, targetCpu);
   p.state = TASK_RUNNING;
   if (k.tracing) k.trace(cpu, 'sched_wakeup', { comm: p.comm, pid: p.pid, prio: 120, target_cpu: targetCpu });
-  else k.note(cpu, 'sched_wakeup', 0);
+  else k.noteK(cpu, EK.sched_wakeup, 0);
 }
 
 /** set_task_cpu(): migration, with its tracepoint. */
@@ -64,7 +65,7 @@ export function contextSwitch(k: Kernel, cpu: number, prev: TaskStruct, next: Ta
       next_pid: next.pid,
       next_prio: 120,
     });
-  } else k.note(cpu, 'sched_switch', 0);
+  } else k.noteK(cpu, EK.sched_switch, 0);
   prev.onCpu = false;
   next.onCpu = true;
   if (next.pid !== 0) next.cpu = cpu;
