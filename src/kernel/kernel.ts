@@ -285,32 +285,27 @@ export class Kernel {
 
   /** wake_up_new_task(): the child becomes runnable on `targetCpu`. */
   wakeUpNewTask(cpu: number, tsNs: number, pid: number, targetCpu: number): void {
-    this.enter(cpu, tsNs);
-    wakeUpNewTask(this, cpu, this.mustTask(pid), targetCpu);
+    this.wakeUpNewTaskT(cpu, tsNs, this.mustTask(pid), targetCpu);
   }
 
   /** try_to_wake_up() of a sleeping task onto `targetCpu`. */
   wakeUp(cpu: number, tsNs: number, pid: number, targetCpu: number): void {
-    this.enter(cpu, tsNs);
-    tryToWakeUp(this, cpu, this.mustTask(pid), targetCpu);
+    this.wakeUpT(cpu, tsNs, this.mustTask(pid), targetCpu);
   }
 
   /** A migration decided by load balancing (sched_migrate_task). */
   migrateTask(cpu: number, tsNs: number, pid: number, destCpu: number): void {
-    this.enter(cpu, tsNs);
-    setTaskCpu(this, cpu, this.mustTask(pid), destCpu);
+    this.migrateTaskT(cpu, tsNs, this.mustTask(pid), destCpu);
   }
 
   /** do_exit() of the task current on `cpu`; the caller then switches away from it. */
   doExit(cpu: number, tsNs: number, pid: number, groupDead = true): void {
-    this.enter(cpu, tsNs);
-    doExit(this, cpu, this.mustTask(pid), groupDead);
+    this.doExitT(cpu, tsNs, this.mustTask(pid), groupDead);
   }
 
   /** wait4() reaping a zombie child: release_task() on the reaper's CPU. */
   releaseTask(cpu: number, tsNs: number, pid: number): void {
-    this.enter(cpu, tsNs);
-    releaseTask(this, cpu, this.mustTask(pid));
+    this.releaseTaskT(cpu, tsNs, this.mustTask(pid));
   }
 
   /** __schedule() on `cpu` from the current task to `nextPid` (0 = idle). */
