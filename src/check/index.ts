@@ -1,5 +1,6 @@
 // `kstack check` as a library: resolve scenario, config and mutation, run the
 // explorer, and return plain data (the CLI and the tests format it).
+import { InputError } from '../errors.ts';
 import type { KernelConfig } from '../config/knobs.ts';
 import { isMutation, type Mutation } from '../kernel/mutations.ts';
 import { checkConfig, type Scenario } from './exec.ts';
@@ -39,7 +40,7 @@ export interface CheckResult {
   violations: CheckViolation[];
 }
 
-export class CheckInputError extends Error {
+export class CheckInputError extends InputError {
   override name = 'CheckInputError';
 }
 

@@ -2,6 +2,7 @@
 // string, `k1.` + base64url("scenario|config|mutation|schedule"), the schedule
 // one base-36 digit per step (thread index). `kstack check --replay TOKEN`
 // re-executes exactly that schedule.
+import { InputError } from '../errors.ts';
 export interface ReplayToken {
   scenario: string;
   config: string;
@@ -17,8 +18,8 @@ export function encodeToken(t: ReplayToken): string {
   return PREFIX + Buffer.from(body, 'utf8').toString('base64url');
 }
 
-export class TokenError extends Error {
-  override name = 'TokenInputError';
+export class TokenError extends InputError {
+  override name = 'TokenError';
 }
 
 export function decodeToken(token: string): ReplayToken {

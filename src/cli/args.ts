@@ -1,8 +1,9 @@
 // Shared argument handling for every subcommand: node:util parseArgs with the
 // project's conventions (--help everywhere, exit 2 on bad usage, clear errors).
+import { InputError } from '../errors.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-export class UsageError extends Error {}
+export class UsageError extends InputError {}
 
 /** Exit codes: 0 ok, 1 findings (a violation, a failed validation), 2 bad usage or input. */
 export const EXIT_OK = 0;

@@ -1,8 +1,8 @@
 // The `kstack` command. Each subcommand is one file in this directory exporting
 // `help` (its usage text) and `run(argv)` (returning the exit code); they are
 // loaded on demand so a command pays only for what it uses.
-import { ConfigError } from '../config/knobs.ts';
-import { EXIT_USAGE, UsageError } from './args.ts';
+import { InputError } from '../errors.ts';
+import { EXIT_USAGE } from './args.ts';
 
 interface Command {
   help: string;
@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ConfigError || (e as Error).name.endsWith('InputError') || (e as Error).name === 'TraceFormatError' || isKnownInputError(e)) {
+    if (e instanceof InputError) {
       process.stderr.write(`kstack ${name}: ${(e as Error).message}\n`);
       return EXIT_USAGE;
     }
@@ -68,10 +68,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function isKnownInputError(e: unknown): boolean {
-  const n = (e as Error)?.constructor?.name ?? '';
-  return n === 'WorkloadError' || n === 'PlacementError' || n === 'TraceFormatError';
-}
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,6 @@
 // `kstack record -o FILE.trace.gz [--duration S] [-- CMD ARGS...]`: a whole-system
 // trace of this machine for `kstack replay --validate` (src/trace/record.ts).
-// RecordError is named *InputError, so main.ts reports it and exits 2.
+// RecordError is an InputError, so main.ts reports it and exits 2.
 import { record } from '../trace/record.ts';
 import { EXIT_OK, parse, UsageError } from './args.ts';
 

@@ -1,6 +1,7 @@
 // Kconfig-style knobs. A config is data: every behavioural difference between
 // kernel versions that the model encodes is one knob here, selected by a preset
 // (presets.ts) and overridable with `--set K=V` or a real `.config` (kconfig.ts).
+import { InputError } from '../errors.ts';
 
 /** How a released stack that finds the per-CPU cache full is disposed of. */
 export type CacheFullPolicy =
@@ -95,7 +96,7 @@ export const KNOBS: Record<KnobName, KnobSpec> = {
   VMAP_POOLS: { kind: 'bool', doc: 'purged vmap areas go to size-class pools reused first (6.9+)' },
 };
 
-export class ConfigError extends Error {}
+export class ConfigError extends InputError {}
 
 /** Parses one `K=V` override against the knob table. */
 export function parseKnobValue(name: string, raw: string): [KnobName, KernelConfig[KnobName]] {

@@ -18,6 +18,7 @@
 // The thresholds are fitted to the traces; why the 6.18 fork path keeps a
 // light parent's child local although another CPU is idle is not settled
 // (docs/placement.md §5).
+import { InputError } from '../errors.ts';
 import type { Sim, SimTask } from './engine.ts';
 import { taskUtil } from './engine.ts';
 
@@ -121,7 +122,7 @@ export class PinnedPlacement implements Placement {
   }
 }
 
-export class PlacementError extends Error {}
+export class PlacementError extends InputError {}
 
 export function parsePlacement(spec: string, cpuCount: number, traced = false): Placement {
   if (spec === 'default') return new DefaultPlacement(traced ? TRACED_PLACEMENT_PARAMS : DEFAULT_PLACEMENT_PARAMS);

@@ -3,6 +3,7 @@
 // what the workload counts per unit of work (one create+join, one thread of a
 // burst, one fork+wait, ...); µs/op in the results divides the simulated wall
 // time of the workload by that count.
+import { InputError } from '../errors.ts';
 import type { CostTable } from '../cost/table.ts';
 import type { ReaderKind } from '../kernel/task_stack.ts';
 import type { Behaviour, Sim, SimTask } from './engine.ts';
@@ -27,7 +28,7 @@ export interface WorkloadSpec {
   setup(ctx: WorkloadContext, p: Record<string, number>): void;
 }
 
-export class WorkloadError extends Error {}
+export class WorkloadError extends InputError {}
 
 const MAIN_PID = 1000;
 

@@ -4,6 +4,7 @@
 // chunk by chunk, and a line longer than LINE_CHARS_MAX is counted and dropped
 // rather than buffered. Each chunk is handled synchronously, so `onRecord` runs
 // once per event line with no promise in between.
+import { InputError } from '../errors.ts';
 
 import { createReadStream } from 'node:fs';
 import { pipeline, Readable } from 'node:stream';
@@ -46,7 +47,7 @@ export interface ViewReadOptions extends CommonReadOptions {
 }
 
 /** The input is not a trace at all, or its gzip data is corrupt. Names the file and the line. */
-export class TraceFormatError extends Error {
+export class TraceFormatError extends InputError {
   readonly file: string;
   readonly lineNo: number;
 

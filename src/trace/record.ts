@@ -5,14 +5,15 @@
 // a blocking reader is woken by its own sched_switch events and floods the
 // trace with itself. Every tracefs setting changed is restored on every exit
 // path; the gzip is written to a temp file and renamed.
+import { InputError } from '../errors.ts';
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, createWriteStream, existsSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 
-export class RecordError extends Error {
-  override name = 'RecordInputError';
+export class RecordError extends InputError {
+  override name = 'RecordError';
 }
 
 export const TRACEFS_CANDIDATES = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
