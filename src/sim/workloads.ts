@@ -32,6 +32,24 @@ export class WorkloadError extends InputError {}
 
 const MAIN_PID = 1000;
 
+/**
+ * pthread_join() each of `children` in creation order: false (and `t` blocked
+ * on the first still running) until all have exited; the joined ones leave
+ * the list, counting an op each when `countOps`.
+ */
+function joinAll(sim: Sim, t: SimTask, children: SimTask[], countOps: boolean): boolean {
+  let joined = 0;
+  while (joined < children.length && children[joined].exited) {
+    joined++;
+    if (countOps) sim.opDone();
+  }
+  if (joined > 0) children.splice(0, joined);
+  if (children.length === 0) return true;
+  children[0].waiter = t;
+  sim.block(t);
+  return false;
+}
+
 /** A thread that returns at once: pthread start routine → exit. */
 class ThreadNop implements Behaviour {
   constructor(private readonly runNs: number) {}
@@ -203,16 +221,7 @@ class MessagingMain implements Behaviour {
       this.start.waiting = [];
       t.pc = 2;
     }
-    while (this.workers.length > 0) {
-      const w = this.workers[0];
-      if (!w.exited) {
-        w.waiter = t;
-        sim.block(t);
-        return;
-      }
-      this.workers.shift();
-      sim.opDone();
-    }
+    if (!joinAll(sim, t, this.workers, true)) return;
     sim.finishWorkload();
     sim.exit(t);
   }
@@ -287,15 +296,7 @@ class PoolMain implements Behaviour {
       sim.compute(t, 1000);
       return;
     }
-    while (this.workers.length > 0) {
-      const w = this.workers[0];
-      if (!w.exited) {
-        w.waiter = t;
-        sim.block(t);
-        return;
-      }
-      this.workers.shift();
-    }
+    if (!joinAll(sim, t, this.workers, false)) return;
     sim.finishWorkload();
     sim.exit(t);
   }
