@@ -11,7 +11,8 @@ import { EXIT_FINDINGS, EXIT_OK, intOption, listOption, parse, progress, UsageEr
 import { writeAtomic } from './io.ts';
 
 export const help = `usage: kstack sim --workload W [--config C1,C2,...] [--cpus N] [--placement P] [--ops N]
-                 [--seed S] [--set K=V[,V...]]... [--kconfig FILE] [--mutate M] [--events FILE] [--perfetto FILE] [--traced] [--json]
+                 [--seed S] [--set K=V[,V...]]... [--kconfig FILE] [--mutate M] [--events FILE] [--perfetto FILE]
+                 [--traced] [--quiet] [--json]
 
 Simulates a synthetic workload on the kernel model under each config.
 
