@@ -14,6 +14,7 @@ import type { Tracer } from '../kernel/events.ts';
 import type { KernelConfig } from '../config/knobs.ts';
 import { defaultCosts, type CostTable } from '../cost/table.ts';
 import { Kernel, ModelUsageError, TASK_DEAD } from '../kernel/kernel.ts';
+import { RcuCbKind } from '../kernel/rcu.ts';
 import { parseKmemCacheAlloc } from '../trace/events.ts';
 import type { LostEvents, TraceRecord } from '../trace/types.ts';
 import {
@@ -82,10 +83,10 @@ export interface DriverOptions {
 }
 
 const SYNTHETIC_PID_BASE = 1 << 30;
-/** Bound on unsettled cross-CPU proofs kept (they settle within a few grace periods). */
-const PENDING_PROOFS_MAX = 4096;
 const MODEL_ERROR_EXAMPLES_MAX = 10;
 const KTHREADD_PID = 2;
+/** `Start RCU core` times kept per CPU for crossProof (a few hundred ms of a busy CPU). */
+const CORE_RING = 1024;
 
 export class ReplayDriver {
   /** kernels[i] started with fills[i] stacks cached on every CPU. */
@@ -113,10 +114,12 @@ export class ReplayDriver {
   private readonly finalSwitchNs = new Map<number, number>();
   /** Per CPU: callbacks queued there up to this time are proven ready (by a free on that CPU). */
   private readonly rcuProvenNs: Float64Array;
-  /** Cross-CPU grace-period proofs not yet trusted for other CPUs, oldest first. */
-  private readonly pendingProofs: { ranNs: number; queuedNs: number }[] = [];
-  /** Callbacks queued up to this time are ready on every CPU. */
-  private settledProofNs = -1;
+  /** Per CPU: recent `Start RCU core` times (a ring), to bound when its callbacks were given their grace period. */
+  private readonly coreRing: Float64Array[];
+  private readonly coreHead: Int32Array;
+  private readonly coreFilled: Int32Array;
+  /** Per CPU: callbacks queued there before this time are proven ready by a free on another CPU. */
+  private readonly crossProvenNs: Float64Array;
   /** Tasks between sched_process_exit and their final switch → group_dead. */
   private readonly exiting = new Map<number, boolean>();
   /** Children announced by task_newtask whose sched_process_fork is still to come. */
@@ -146,6 +149,11 @@ export class ReplayDriver {
       return k;
     });
     this.rcuProvenNs = new Float64Array(opts.cpuCount).fill(-1);
+    this.coreRing = [];
+    for (let c = 0; c < opts.cpuCount; c++) this.coreRing.push(new Float64Array(CORE_RING).fill(-1));
+    this.coreHead = new Int32Array(opts.cpuCount);
+    this.coreFilled = new Int32Array(opts.cpuCount);
+    this.crossProvenNs = new Float64Array(opts.cpuCount).fill(-1);
     this.lostLo = new Int32Array(opts.cpuCount);
     this.lostHi = new Int32Array(opts.cpuCount);
     this.uncertain = new Uint8Array(opts.cpuCount);
@@ -379,7 +387,7 @@ export class ReplayDriver {
     if (finalNs !== undefined) {
       this.finalSwitchNs.delete(f.pid);
       if (finalNs > this.rcuProvenNs[r.cpu]) this.rcuProvenNs[r.cpu] = finalNs;
-      this.globalProof(r.tsNs, finalNs);
+      this.crossProof(finalNs);
     }
     const t = this.primary.task(f.pid);
     if (t !== undefined && t.state === TASK_DEAD && !t.released) {
@@ -405,39 +413,62 @@ export class ReplayDriver {
   // ------------------------------------------------------------------ helpers
 
   /**
-   * RCU_SOFTIRQ on `cpu`: ready stack callbacks retry the cache; their
-   * vfree_atomic work runs at once. A callback is ready once a free on its own
-   * CPU proves it: a CPU invokes callbacks only after it has noticed the end
-   * of their grace period (rcu_advance_cbs in note_gp_changes), which a free
-   * seen on another CPU does not show. Proving them from another CPU's frees
-   * retried stacks milliseconds early on the pthread-loop trace.
+   * RCU_SOFTIRQ on this CPU (rcu_core): it runs the callbacks that a proof from
+   * another CPU shows ready (zombies reaped elsewhere leave the dying CPU no
+   * free of its own), except past a delayed_put_task_struct still queued here:
+   * callbacks run in FIFO order (rcu_do_batch), and that one's
+   * sched_process_free has not been seen, so nothing queued after it has run.
    */
-  /**
-   * A callback queued at `queuedNs` ran at `ranNs`, on some CPU: a grace period
-   * that started after `queuedNs` has ended. Another CPU may have given its own
-   * earlier callbacks a later grace period (it tags them with the GP after the
-   * one it knows of), so such a proof is trusted for other CPUs only once a
-   * further proof shows a grace period that started after `ranNs` has ended too:
-   * by then every CPU's callbacks queued before `queuedNs` are ready.
-   */
-  private globalProof(ranNs: number, queuedNs: number): void {
-    while (this.pendingProofs.length > 0 && this.pendingProofs[0].ranNs <= queuedNs) {
-      const p = this.pendingProofs.shift()!;
-      if (p.queuedNs > this.settledProofNs) this.settledProofNs = p.queuedNs;
-    }
-    const last = this.pendingProofs[this.pendingProofs.length - 1];
-    if (!last || queuedNs > last.queuedNs) this.pendingProofs.push({ ranNs, queuedNs });
-    if (this.pendingProofs.length > PENDING_PROOFS_MAX) this.pendingProofs.shift();
-  }
-
-  /** RCU_SOFTIRQ on this CPU: it runs whatever a settled proof shows ready (zombies reaped elsewhere). */
   private onRcuCoreStart(r: TraceRecord): void {
-    if (this.settledProofNs > this.rcuProvenNs[r.cpu]) {
-      this.rcuProvenNs[r.cpu] = this.settledProofNs;
-      this.rcuCore(r.cpu, r.tsNs);
+    const c = r.cpu;
+    const h = this.coreHead[c];
+    this.coreRing[c][h] = r.tsNs;
+    this.coreHead[c] = h + 1 === CORE_RING ? 0 : h + 1;
+    if (this.coreFilled[c] < CORE_RING) this.coreFilled[c]++;
+    let proven = this.crossProvenNs[c];
+    if (proven <= this.rcuProvenNs[c]) return;
+    const list = this.primary.cpus[c].rcu;
+    for (let i = list.head; i < list.cbs.length; i++) {
+      const cb = list.cbs[i];
+      if (cb.kind === RcuCbKind.DelayedPutTaskStruct && cb.task !== null && this.finalSwitchNs.has(cb.task.pid)) {
+        if (cb.queuedNs <= proven) proven = cb.queuedNs - 1;
+        break;
+      }
+    }
+    if (proven > this.rcuProvenNs[c]) {
+      this.rcuProvenNs[c] = proven;
+      this.rcuCore(c, r.tsNs);
     }
   }
 
+  /**
+   * A callback queued at `queuedNs` has run, on some CPU. With one rcu_node
+   * (up to 16 CPUs, RCU_FANOUT_LEAF) every CPU reads the same rnp->gp_seq when
+   * it gives its callbacks a grace period (rcu_accelerate_cbs, from its
+   * rcu_core), and later reads give the same or later grace periods. So on
+   * each CPU, callbacks queued before its last `Start RCU core` at or before
+   * `queuedNs` had been given a grace period no later than this callback's,
+   * which has ended. (Past 16 CPUs each leaf rcu_node has its own gp_seq,
+   * which may lag the root's by part of a grace period: there this is a
+   * close estimate, not a proof.)
+   */
+  private crossProof(queuedNs: number): void {
+    for (let c = 0; c < this.cpuCount; c++) {
+      const ring = this.coreRing[c];
+      let h = this.coreHead[c];
+      // Newest first; per-CPU timestamps only grow. No bound if the ring does not reach back that far.
+      for (let n = this.coreFilled[c]; n > 0; n--) {
+        h = h === 0 ? CORE_RING - 1 : h - 1;
+        const t = ring[h];
+        if (t <= queuedNs) {
+          if (t > this.crossProvenNs[c]) this.crossProvenNs[c] = t;
+          break;
+        }
+      }
+    }
+  }
+
+  /** rcu_core() on `cpu` with callbacks queued up to rcuProvenNs[cpu] ready: stacks retry the cache, their vfree_atomic work runs at once. */
   private rcuCore(cpu: number, tsNs: number): void {
     for (const k of this.kernels) {
       k.rcuGpCompletedUpTo(cpu, this.rcuProvenNs[cpu]);
