@@ -149,6 +149,37 @@ function eventName(text: string, start: number, end: number): string {
   return text.slice(start, end);
 }
 
+/** skipBlanksBack on bytes. */
+function skipBlankBytesBack(b: Uint8Array, i: number, lo: number): number {
+  const stop = i - PAD_CHARS_MAX;
+  while (i >= lo && isBlank(b[i])) {
+    if (i <= stop) return lo - 2;
+    i--;
+  }
+  return i;
+}
+
+/** digitsValue on bytes. */
+function bytesValue(b: Uint8Array, start: number, end: number): number {
+  let v = 0;
+  for (let i = start; i < end; i++) v = v * 10 + (b[i] - CH_0);
+  return v;
+}
+
+/** eventName on bytes: the shared constant for a known name, else a slice of `text` (the same characters). */
+function eventNameOfBytes(b: Uint8Array, text: string, start: number, end: number): string {
+  const names = EVENTS_BY_LENGTH[end - start];
+  if (names !== undefined) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      let k = end - start - 1;
+      while (k >= 0 && name.charCodeAt(k) === b[start + k]) k--;
+      if (k < 0) return name;
+    }
+  }
+  return text.slice(start, end);
+}
+
 /**
  * One event line as offsets into the text it was read from, for readers that
  * look at most lines only briefly (the replay): the reader fills one instance
@@ -384,6 +415,87 @@ export class EventLineParser {
       event,
       payload: text.slice(payloadStart, this.hi),
     };
+  }
+
+  /**
+   * parseCommonAt on the line's bytes: for a block of pure ASCII, where byte
+   * and character offsets agree, `text` being the same block decoded. A
+   * typed-array load is a few instructions where charCodeAt on a string whose
+   * representation TurboFan cannot know is a dispatch each time, and the
+   * header scans are most of the reader's work. Same checks in the same order;
+   * null whenever parseCommonAt would be null or might be, and the string
+   * parser (parseRangeInto) then decides, so a line is parsed the same either
+   * way. Fills `view` on success.
+   */
+  parseBytesInto(b: Uint8Array, text: string, lo: number, hi: number, lineNo: number, view: RecordView): RecordView | null {
+    // The first ": " (nextColonSpace).
+    let colon = lo;
+    while (colon + 1 < hi && (b[colon] !== CH_COLON || b[colon + 1] !== CH_SPACE)) colon++;
+    if (colon + 1 >= hi) return null;
+    let j = colon - 1;
+    while (j >= lo && isDigit(b[j])) j--;
+    const fracDigits = colon - 1 - j;
+    if (fracDigits < 1 || fracDigits > FRAC_DIGITS_MAX || j < lo || b[j] !== CH_DOT) return null;
+    let k = j - 1;
+    while (k >= lo && isDigit(b[k])) k--;
+    if (k === j - 1 || k < lo || colon - (k + 1) > TS_CHARS_MAX - 1 || !isBlank(b[k])) return null;
+    const tsNs = bytesValue(b, k + 1, j) * 1e9 + bytesValue(b, j + 1, colon) * NS_PER_FRAC_DIGITS[fracDigits];
+    let end = skipBlankBytesBack(b, k, lo);
+    if (end < lo) return null;
+    let flagsStart = 0;
+    let flagsEnd = 0;
+    if (b[end] !== CH_RBRACKET) {
+      let i = end;
+      const stop = end - FLAGS_CHARS_MAX - CPU_DIGITS_MAX;
+      while (i >= lo && i > stop && isFlagChar(b[i])) i--;
+      if (i < lo || !isBlank(b[i]) || isDigit(b[i + 1]) || end - i > FLAGS_CHARS_MAX) return null;
+      flagsStart = i + 1;
+      flagsEnd = end + 1;
+      end = skipBlankBytesBack(b, i, lo);
+      if (end < lo || b[end] !== CH_RBRACKET) return null;
+    }
+    let i = end - 1;
+    const cpuStop = end - 1 - CPU_DIGITS_MAX;
+    while (i > cpuStop && i >= lo && isDigit(b[i])) i--;
+    if (i === end - 1 || i < lo + 1 || b[i] !== CH_LBRACKET || !isBlank(b[i - 1])) return null;
+    const cpu = bytesValue(b, i + 1, end);
+    const pidEnd = skipBlankBytesBack(b, i - 1, lo);
+    if (pidEnd < lo || b[pidEnd] === CH_RPAREN) return null;
+    i = pidEnd;
+    const pidStop = pidEnd - PID_DIGITS_MAX;
+    while (i >= lo && i > pidStop && isDigit(b[i])) i--;
+    if (i === pidEnd || i < lo || b[i] !== CH_DASH) return null;
+    const pid = bytesValue(b, i + 1, pidEnd + 1);
+    const commEnd = i;
+    // scanEvent's first token, with no perf period: `name: ` (a `sys:` prefix dropped).
+    let p = colon + 2;
+    while (p < hi && isBlank(b[p])) p++;
+    let nameStart = p;
+    const stop = Math.min(hi, p + EVENT_CHARS_MAX);
+    for (; p < stop; p++) {
+      const c = b[p];
+      if (c === CH_COLON) {
+        if (p + 1 === hi || b[p + 1] === CH_SPACE) break;
+        nameStart = p + 1;
+      } else if (isBlank(c)) {
+        return null;
+      }
+    }
+    if (p === stop || p === nameStart) return null;
+    this.family = 'ftrace';
+    view.lineNo = lineNo;
+    view.pid = pid;
+    view.cpu = cpu;
+    view.tsNs = tsNs;
+    view.event = eventNameOfBytes(b, text, nameStart, p);
+    view.text = text;
+    view.commStart = lo;
+    view.commEnd = commEnd;
+    view.flagsStart = flagsStart;
+    view.flagsEnd = flagsEnd;
+    view.payloadStart = p + 1 < hi ? p + 2 : hi;
+    view.payloadEnd = hi;
+    return view;
   }
 
   private reject(fault: string): null {

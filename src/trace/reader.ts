@@ -6,6 +6,7 @@
 // once per event line with no promise in between.
 import { InputError } from '../errors.ts';
 
+import { isAscii } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { pipeline, Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -68,6 +69,15 @@ const SKIPPED_EXAMPLES_DEFAULT = 10;
 const EXAMPLE_CHARS_MAX = 200;
 const RAW_CHUNK_BYTES = 256 * 1024;
 const GUNZIP_CHUNK_BYTES = 256 * 1024;
+/**
+ * Whole lines decoded into one string at a time, up to about this many bytes.
+ * V8 puts any object over 128 KiB (kMaxRegularHeapObjectSize) in the
+ * large-object space, one mapping each and freed only by a full GC: a 256 KiB
+ * chunk decoded whole costs six times as much as the same bytes decoded as
+ * 64 KiB young-generation strings.
+ */
+const BLOCK_BYTES = 64 * 1024;
+const CH_NEWLINE = 10;
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 
@@ -98,13 +108,12 @@ export async function readTraceStream(
   name = '<stream>',
 ): Promise<ReaderStats> {
   const sink = new TraceLineSink(name, opts);
-  const decoder = new StringDecoder('utf8');
   let inSink = false;
   let gzipCut = false;
   try {
     for await (const chunk of decompressed(input)) {
       inSink = true;
-      sink.pushText(decoder.write(chunk));
+      sink.pushBytes(chunk);
       inSink = false;
     }
   } catch (err) {
@@ -119,7 +128,7 @@ export async function readTraceStream(
     }
     gzipCut = true;
   }
-  sink.pushText(decoder.end());
+  sink.endBytes();
   return sink.finish(gzipCut);
 }
 
@@ -193,6 +202,10 @@ class TraceLineSink {
   private readonly onLost: ((l: LostEvents) => void) | undefined;
   private readonly examplesMax: number;
   private readonly parser = new EventLineParser();
+  /** For pushBytes: the input's bytes that are not whole lines of ASCII, in order. */
+  private readonly decoder = new StringDecoder('utf8');
+  /** Where the byte path parses a line in onRecord mode (toRecord() keeps it). */
+  private readonly scratchView = new RecordView();
   private readonly stats: ReaderStats = {
     format: 'ftrace',
     lines: 0,
@@ -232,6 +245,61 @@ class TraceLineSink {
 
   lineCount(): number {
     return this.stats.lines;
+  }
+
+  /**
+   * The next bytes of a UTF-8 input. Whole lines go in blocks of about
+   * BLOCK_BYTES; a block of pure ASCII (every line of a kernel trace, bar a
+   * comm set to something else) is decoded as latin1, where byte and
+   * character offsets agree, and its headers are parsed on the bytes. Any
+   * other bytes go through the one StringDecoder as pushText: a block starts
+   * after a newline and ends with one, so the decoder holds no partial
+   * character across the blocks it does not see, and the text is what
+   * decoding the whole input at once would give.
+   */
+  pushBytes(chunk: Buffer): void {
+    let start = 0;
+    if (this.hugeHead !== null || this.pending.length > 0) {
+      const nl = chunk.indexOf(CH_NEWLINE);
+      if (nl < 0) {
+        this.pushText(this.decoder.write(chunk));
+        return;
+      }
+      this.pushText(this.decoder.write(chunk.subarray(0, nl + 1)));
+      start = nl + 1;
+    }
+    const end = chunk.lastIndexOf(CH_NEWLINE) + 1;
+    while (start < end) {
+      let stop = end;
+      if (end - start > BLOCK_BYTES) {
+        stop = chunk.lastIndexOf(CH_NEWLINE, start + BLOCK_BYTES - 1) + 1;
+        // One line longer than a block: the block is that line.
+        if (stop <= start) stop = chunk.indexOf(CH_NEWLINE, start + BLOCK_BYTES) + 1;
+      }
+      const block = chunk.subarray(start, stop);
+      if (isAscii(block)) this.pushAsciiLines(block, block.toString('latin1'));
+      else this.pushText(this.decoder.write(block));
+      start = stop;
+    }
+    if (start < chunk.length) this.pushText(this.decoder.write(chunk.subarray(start)));
+  }
+
+  /** Ends a pushBytes input: a partial UTF-8 character left in the decoder. */
+  endBytes(): void {
+    this.pushText(this.decoder.end());
+  }
+
+  /** pushText for whole lines of ASCII, `text` being `bytes` decoded. */
+  private pushAsciiLines(bytes: Buffer, text: string): void {
+    this.parser.setText(text);
+    let start = 0;
+    for (;;) {
+      const nl = bytes.indexOf(CH_NEWLINE, start);
+      if (nl < 0) break;
+      if (nl - start > LINE_CHARS_MAX) this.skipHugeLine(text.slice(start, start + EXAMPLE_CHARS_MAX), true);
+      else this.handleLine(text, start, nl, bytes);
+      start = nl + 1;
+    }
   }
 
   pushText(text: string): void {
@@ -304,8 +372,8 @@ class TraceLineSink {
     this.checkDetected();
   }
 
-  /** text[lo, hi) is one line, without its newline. */
-  private handleLine(text: string, lo: number, hi: number): void {
+  /** text[lo, hi) is one line, without its newline; `bytes`, when given, is `text` as ASCII bytes. */
+  private handleLine(text: string, lo: number, hi: number, bytes: Uint8Array | null = null): void {
     const lineNo = ++this.stats.lines;
     if (hi > lo && text.charCodeAt(hi - 1) === 13) hi--;
     if (lineNo === 1 && text.charCodeAt(lo) === 0xfeff) lo++;
@@ -314,11 +382,23 @@ class TraceLineSink {
       this.checkDetected();
       return;
     }
-    const view = this.view;
-    const rec = view === null ? this.parser.parseRange(lo, hi, lineNo) : this.parser.parseRangeInto(lo, hi, lineNo, view);
+    const rec = bytes === null ? this.parseText(lo, hi, lineNo) : this.parseBytes(bytes, text, lo, hi, lineNo);
     if (rec !== null) this.acceptRecord(rec, text, lo, hi);
     else this.handleNonEvent(text.slice(lo, hi), lineNo);
     this.checkDetected();
+  }
+
+  private parseText(lo: number, hi: number, lineNo: number): TraceRecord | null {
+    const view = this.view;
+    return view === null ? this.parser.parseRange(lo, hi, lineNo) : this.parser.parseRangeInto(lo, hi, lineNo, view);
+  }
+
+  /** The byte fast path, else the string parser (which decides the lines the fast path is unsure of). */
+  private parseBytes(bytes: Uint8Array, text: string, lo: number, hi: number, lineNo: number): TraceRecord | null {
+    const view = this.view;
+    if (view !== null) return this.parser.parseBytesInto(bytes, text, lo, hi, lineNo, view) ?? this.parser.parseRangeInto(lo, hi, lineNo, view);
+    const v = this.parser.parseBytesInto(bytes, text, lo, hi, lineNo, this.scratchView);
+    return v === null ? this.parser.parseRange(lo, hi, lineNo) : v.toRecord();
   }
 
   private acceptRecord(rec: TraceRecord, text: string, lo: number, hi: number): void {
