@@ -118,6 +118,8 @@ export class ReplayDriver {
   private readonly coreRing: Float64Array[];
   private readonly coreHead: Int32Array;
   private readonly coreFilled: Int32Array;
+  /** rcu_gp_kthread (`rcu_preempt` or `rcu_sched`), once seen; -1 before. */
+  private gpKthreadPid = -1;
   /** Per CPU: callbacks queued there before this time are proven ready by a free on another CPU. */
   private readonly crossProvenNs: Float64Array;
   /** Tasks between sched_process_exit and their final switch → group_dead. */
@@ -259,6 +261,9 @@ export class ReplayDriver {
       this.finalSwitchNs.set(prevPid, r.tsNs);
       if (this.uncertain[cpu]) this.lostPut(cpu);
     }
+    // rcu_gp_init() and rcu_gp_cleanup() run __note_gp_changes() for the CPU
+    // the grace-period kthread is on: its callbacks have their grace period by now.
+    if (prevPid === this.gpKthreadPid) this.accelerated(cpu, r.tsNs);
     const next = s.pid2;
     const prevState = s.prevState;
     if (next !== 0) this.ensureLive(cpu, r.tsNs, next, s, 2);
@@ -421,10 +426,7 @@ export class ReplayDriver {
    */
   private onRcuCoreStart(r: TraceRecord): void {
     const c = r.cpu;
-    const h = this.coreHead[c];
-    this.coreRing[c][h] = r.tsNs;
-    this.coreHead[c] = h + 1 === CORE_RING ? 0 : h + 1;
-    if (this.coreFilled[c] < CORE_RING) this.coreFilled[c]++;
+    this.accelerated(c, r.tsNs);
     let proven = this.crossProvenNs[c];
     if (proven <= this.rcuProvenNs[c]) return;
     const list = this.primary.cpus[c].rcu;
@@ -441,6 +443,14 @@ export class ReplayDriver {
     }
   }
 
+  /** Callbacks queued on `cpu` before `tsNs` have been given their grace period (rcu_accelerate_cbs). */
+  private accelerated(cpu: number, tsNs: number): void {
+    const h = this.coreHead[cpu];
+    this.coreRing[cpu][h] = tsNs;
+    this.coreHead[cpu] = h + 1 === CORE_RING ? 0 : h + 1;
+    if (this.coreFilled[cpu] < CORE_RING) this.coreFilled[cpu]++;
+  }
+
   /**
    * A callback queued at `queuedNs` has run, on some CPU. With one rcu_node
    * (up to 16 CPUs, RCU_FANOUT_LEAF) every CPU reads the same rnp->gp_seq when
@@ -448,9 +458,11 @@ export class ReplayDriver {
    * rcu_core), and later reads give the same or later grace periods. So on
    * each CPU, callbacks queued before its last `Start RCU core` at or before
    * `queuedNs` had been given a grace period no later than this callback's,
-   * which has ended. (Past 16 CPUs each leaf rcu_node has its own gp_seq,
-   * which may lag the root's by part of a grace period: there this is a
-   * close estimate, not a proof.)
+   * which has ended. This is a close estimate, not a proof: an rcu_core or a
+   * grace-period kthread pass that finds its CPU already up to date
+   * (rdp->gp_seq == rnp->gp_seq, quiescent state reported) tags nothing, and
+   * past 16 CPUs each leaf rcu_node has its own gp_seq, which may lag the
+   * root's. Churn recordings show both directions of error (README).
    */
   private crossProof(queuedNs: number): void {
     for (let c = 0; c < this.cpuCount; c++) {
@@ -518,6 +530,7 @@ export class ReplayDriver {
       for (const k of this.kernels) k.changePid(pid, synthetic);
     }
     this.anomalies.adopted++;
+    if (comm === 'rcu_preempt' || comm === 'rcu_sched') this.gpKthreadPid = pid;
     for (const k of this.kernels) k.adoptTask(tsNs, pid, comm, cpu, { kthread: comm.startsWith('kworker/') });
   }
 
