@@ -9,9 +9,11 @@
 // ticks, context switches and idleness, not a constant.
 //
 // A trace replay cannot see grace periods, only their effects; it drives the
-// same lists through rcuGpCompletedUpTo() + rcuCore(), using a
-// sched_process_free (a delayed_put_task_struct callback) as proof that every
-// callback queued before it, on any CPU, has had its grace period.
+// same lists through rcuGpCompletedUpTo() + rcuCore(), per CPU: a
+// sched_process_free (a delayed_put_task_struct callback) shows that its own
+// CPU's earlier callbacks have run, and the replay driver
+// (src/replay/driver.ts, crossProof) estimates from it which other CPUs'
+// callbacks are ready too.
 import { NS_ZERO } from './ns.ts';
 import type { Kernel } from './kernel.ts';
 import type { KStack, TaskStruct } from './task.ts';
@@ -147,10 +149,10 @@ export function rcuReportQs(k: Kernel, cpu: number): void {
 }
 
 /**
- * A trace proved that `cpu`'s callbacks queued up to `tsNs` are ready. The
- * proof is per CPU: a CPU invokes callbacks only once it has itself noticed the
- * end of their grace period (rcu_advance_cbs() in note_gp_changes()), which a
- * callback seen running on another CPU does not show.
+ * The trace shows that `cpu`'s callbacks queued up to `tsNs` are ready. It is
+ * per CPU: a CPU invokes callbacks only once it has itself noticed the end of
+ * their grace period (rcu_advance_cbs() in note_gp_changes()), so the replay
+ * sets it when that CPU's own RCU softirq could have run them.
  */
 export function rcuGpCompletedUpTo(k: Kernel, cpu: number, tsNs: number): void {
   const p = k.rcu.provenReadyNs;

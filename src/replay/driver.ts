@@ -112,9 +112,9 @@ export class ReplayDriver {
   private readonly onFork: (p: ForkPrediction) => void;
   /** Final-switch time of dead tasks, until their sched_process_free: the RCU proof point. */
   private readonly finalSwitchNs = new Map<number, number>();
-  /** Per CPU: callbacks queued there up to this time are proven ready (by a free on that CPU). */
+  /** Per CPU: callbacks queued there up to this time are ready (a free on that CPU, or crossProof at its rcu_core). */
   private readonly rcuProvenNs: Float64Array;
-  /** Per CPU: recent `Start RCU core` times (a ring), to bound when its callbacks were given their grace period. */
+  /** Per CPU: recent `Start RCU core` and GP-kthread switch-out times (a ring): when its callbacks were given a grace period. */
   private readonly coreRing: Float64Array[];
   private readonly coreHead: Int32Array;
   private readonly coreFilled: Int32Array;

@@ -226,6 +226,37 @@ export class RecordView implements TraceRecord {
   }
 }
 
+/** Fills the reader's reusable RecordView with one line's fields (commStart: blanks before the comm included). */
+function fillView(
+  view: RecordView,
+  lineNo: number,
+  pid: number,
+  cpu: number,
+  tsNs: number,
+  event: string,
+  text: string,
+  commStart: number,
+  commEnd: number,
+  flagsStart: number,
+  flagsEnd: number,
+  payloadStart: number,
+  payloadEnd: number,
+): RecordView {
+  view.lineNo = lineNo;
+  view.pid = pid;
+  view.cpu = cpu;
+  view.tsNs = tsNs;
+  view.event = event;
+  view.text = text;
+  view.commStart = commStart;
+  view.commEnd = commEnd;
+  view.flagsStart = flagsStart;
+  view.flagsEnd = flagsEnd;
+  view.payloadStart = payloadStart;
+  view.payloadEnd = payloadEnd;
+  return view;
+}
+
 /**
  * Parses one line into a TraceRecord. Stateless apart from `family` and `fault`,
  * which describe the last call; one instance is reused for a whole trace.
@@ -394,34 +425,7 @@ export class EventLineParser {
     if (payloadStart < 0) return null;
     this.family = 'ftrace';
     const event = eventName(text, this.eventStart, this.eventEnd);
-    const v = this.view;
-    if (v !== null) {
-      v.lineNo = lineNo;
-      v.pid = pid;
-      v.cpu = cpu;
-      v.tsNs = tsNs;
-      v.event = event;
-      v.text = text;
-      v.commStart = lo;
-      v.commEnd = commEnd;
-      v.flagsStart = flagsStart;
-      v.flagsEnd = flagsEnd;
-      v.payloadStart = payloadStart;
-      v.payloadEnd = this.hi;
-      return v;
-    }
-    let commStart = lo;
-    while (commStart < commEnd && isBlank(text.charCodeAt(commStart))) commStart++;
-    return {
-      lineNo,
-      comm: text.slice(commStart, commEnd),
-      pid,
-      cpu,
-      flags: flagsEnd > flagsStart ? text.slice(flagsStart, flagsEnd) : '',
-      tsNs,
-      event,
-      payload: text.slice(payloadStart, this.hi),
-    };
+    return this.emit(lineNo, pid, cpu, tsNs, event, text, lo, commEnd, flagsStart, flagsEnd, payloadStart, this.hi);
   }
 
   /**
@@ -481,7 +485,10 @@ export class EventLineParser {
     // blank or colon in it), without reading it twice.
     const e = this.colonSpaceFrom(text, p);
     const known = e + 1 < hi ? knownEventOfBytes(b, p, e) : null;
-    if (known !== null) return this.fillView(view, lineNo, pid, cpu, tsNs, known, text, lo, commEnd, flagsStart, flagsEnd, e + 2, hi);
+    if (known !== null) {
+      this.family = 'ftrace';
+      return fillView(view, lineNo, pid, cpu, tsNs, known, text, lo, commEnd, flagsStart, flagsEnd, e + 2, hi);
+    }
     let nameStart = p;
     const stop = Math.min(hi, p + EVENT_CHARS_MAX);
     for (; p < stop; p++) {
@@ -495,7 +502,8 @@ export class EventLineParser {
     }
     if (p === stop || p === nameStart) return null;
     const event = knownEventOfBytes(b, nameStart, p) ?? text.slice(nameStart, p);
-    return this.fillView(view, lineNo, pid, cpu, tsNs, event, text, lo, commEnd, flagsStart, flagsEnd, p + 1 < hi ? p + 2 : hi, hi);
+    this.family = 'ftrace';
+    return fillView(view, lineNo, pid, cpu, tsNs, event, text, lo, commEnd, flagsStart, flagsEnd, p + 1 < hi ? p + 2 : hi, hi);
   }
 
   /** Index of the first ": " at or after `from` in `text` (text.length if none); the last answer is reused while it still holds. */
@@ -507,36 +515,37 @@ export class EventLineParser {
     return this.spaceAt;
   }
 
-  private fillView(
-    view: RecordView,
+  /** The parsed line: into the view parseRangeInto gave, else as a new record (comm without its padding). */
+  private emit(
     lineNo: number,
     pid: number,
     cpu: number,
     tsNs: number,
     event: string,
     text: string,
-    commStart: number,
+    lo: number,
     commEnd: number,
     flagsStart: number,
     flagsEnd: number,
     payloadStart: number,
     payloadEnd: number,
-  ): RecordView {
-    this.family = 'ftrace';
-    view.lineNo = lineNo;
-    view.pid = pid;
-    view.cpu = cpu;
-    view.tsNs = tsNs;
-    view.event = event;
-    view.text = text;
-    view.commStart = commStart;
-    view.commEnd = commEnd;
-    view.flagsStart = flagsStart;
-    view.flagsEnd = flagsEnd;
-    view.payloadStart = payloadStart;
-    view.payloadEnd = payloadEnd;
-    return view;
+  ): TraceRecord {
+    const v = this.view;
+    if (v !== null) return fillView(v, lineNo, pid, cpu, tsNs, event, text, lo, commEnd, flagsStart, flagsEnd, payloadStart, payloadEnd);
+    let commStart = lo;
+    while (commStart < commEnd && isBlank(text.charCodeAt(commStart))) commStart++;
+    return {
+      lineNo,
+      comm: text.slice(commStart, commEnd),
+      pid,
+      cpu,
+      flags: flagsEnd > flagsStart ? text.slice(flagsStart, flagsEnd) : '',
+      tsNs,
+      event,
+      payload: text.slice(payloadStart, payloadEnd),
+    };
   }
+
 
   private reject(fault: string): null {
     this.fault = fault;
@@ -654,34 +663,8 @@ export class EventLineParser {
     const payloadStart = this.scanEvent(colon + 2);
     if (payloadStart < 0) return this.reject(FAULT_EVENT);
     this.family = family;
-    const v = this.view;
-    if (v !== null) {
-      v.lineNo = lineNo;
-      v.pid = pid;
-      v.cpu = this.cpu;
-      v.tsNs = this.tsNs;
-      v.event = eventName(text, this.eventStart, this.eventEnd);
-      v.text = text;
-      v.commStart = lo;
-      v.commEnd = commEnd;
-      v.flagsStart = this.flagsStart;
-      v.flagsEnd = this.flagsEnd;
-      v.payloadStart = payloadStart;
-      v.payloadEnd = this.hi;
-      return v;
-    }
-    let commStart = lo;
-    while (commStart < commEnd && isBlank(text.charCodeAt(commStart))) commStart++;
-    return {
-      lineNo,
-      comm: text.slice(commStart, commEnd),
-      pid,
-      cpu: this.cpu,
-      flags: this.flagsEnd > this.flagsStart ? text.slice(this.flagsStart, this.flagsEnd) : '',
-      tsNs: this.tsNs,
-      event: eventName(text, this.eventStart, this.eventEnd),
-      payload: text.slice(payloadStart, this.hi),
-    };
+    const event = eventName(text, this.eventStart, this.eventEnd);
+    return this.emit(lineNo, pid, this.cpu, this.tsNs, event, text, lo, commEnd, this.flagsStart, this.flagsEnd, payloadStart, this.hi);
   }
 
   /**
