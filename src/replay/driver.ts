@@ -16,6 +16,7 @@ import { defaultCosts, type CostTable } from '../cost/table.ts';
 import { Kernel, ModelUsageError, TASK_DEAD } from '../kernel/kernel.ts';
 import { RcuCbKind } from '../kernel/rcu.ts';
 import { parseKmemCacheAlloc } from '../trace/events.ts';
+import { ProvisionalPidTracer } from './provisional.ts';
 import type { LostEvents, TraceRecord } from '../trace/types.ts';
 import {
   EV_EXIT,
@@ -129,6 +130,8 @@ export class ReplayDriver {
   /** parent pid → provisional child pid, between the task_struct marker and task_newtask. */
   private readonly marked = new Map<number, { pid: number; lineNo: number; cpu: number; outcomes: (Outcome | null)[] }>();
   private nextSyntheticPid = SYNTHETIC_PID_BASE;
+  /** Wraps opts.tracer so a child's events carry its real pid, not the provisional one. */
+  private readonly pidTracer: ProvisionalPidTracer | null;
   /** Per CPU after lost events: occupancy bounds [lo, hi]; forks there are excluded until lo == hi. */
   private readonly lostLo: Int32Array;
   private readonly lostHi: Int32Array;
@@ -145,8 +148,10 @@ export class ReplayDriver {
     this.fills = [];
     if (opts.allFills) for (let f = this.nrCached; f >= 0; f--) this.fills.push(f);
     else this.fills.push(this.nrCached);
+    this.pidTracer = opts.tracer ? new ProvisionalPidTracer(opts.tracer) : null;
+    const tracer = this.pidTracer ?? undefined;
     this.kernels = this.fills.map((fill, i) => {
-      const k = new Kernel({ config: opts.config, costs, cpuCount: opts.cpuCount, tracer: i === 0 ? opts.tracer : undefined });
+      const k = new Kernel({ config: opts.config, costs, cpuCount: opts.cpuCount, tracer: i === 0 ? tracer : undefined });
       for (let c = 0; c < opts.cpuCount; c++) if (fill > 0) k.seedCache(c, 0, fill);
       return k;
     });
@@ -159,6 +164,11 @@ export class ReplayDriver {
     this.lostLo = new Int32Array(opts.cpuCount);
     this.lostHi = new Int32Array(opts.cpuCount);
     this.uncertain = new Uint8Array(opts.cpuCount);
+  }
+
+  /** End of the trace: events held for a provisional pid go out as they are. */
+  finish(): void {
+    this.pidTracer?.finish();
   }
 
   /** The variant whose totals are reported (full caches at the start). */
@@ -281,6 +291,7 @@ export class ReplayDriver {
     const stale = this.marked.get(r.pid);
     if (stale !== undefined) this.retireProvisional(stale.pid);
     const pid = this.nextSyntheticPid++;
+    this.pidTracer?.hold(pid);
     const outcomes = this.clone(r.cpu, r.tsNs, r.pid, pid, false, r.comm);
     this.marked.set(r.pid, { pid, lineNo: r.lineNo, cpu: r.cpu, outcomes });
   }
@@ -325,7 +336,10 @@ export class ReplayDriver {
       outcomes = m.outcomes;
       takenLineNo = m.lineNo;
       takenCpu = m.cpu;
-      if (this.primary.hasTask(m.pid)) for (const k of this.kernels) k.changePid(m.pid, childPid);
+      if (this.primary.hasTask(m.pid)) {
+        for (const k of this.kernels) k.changePid(m.pid, childPid);
+        this.pidTracer?.resolve(m.pid, childPid);
+      } else this.pidTracer?.release(m.pid);
     } else {
       const comm = which === 1 ? commOf.comm() : commOf.comm2();
       this.syncCurrent(cpu, r.tsNs, parentPid, r, 0);
@@ -536,6 +550,7 @@ export class ReplayDriver {
 
   private retireProvisional(pid: number): void {
     // copy_process() failed after dup_task_struct: bad_fork_free releases the stack.
+    this.pidTracer?.release(pid);
     if (!this.primary.hasTask(pid)) return;
     const synthetic = this.nextSyntheticPid++;
     for (const k of this.kernels) k.changePid(pid, synthetic);

@@ -193,6 +193,7 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
     for (const p of probe) feed(p, d);
   }
   v.finish();
+  d.finish();
   const k = d.primary;
   const st = k.stats;
   const perCpu = [];

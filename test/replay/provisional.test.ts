@@ -1,0 +1,50 @@
+// The model's events name a new child by its real pid, even when the replay
+// cloned it at the task_struct marker, before task_newtask gave the pid.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { getPreset } from '../../src/config/index.ts';
+import { ArrayTracer, type KernelEvent } from '../../src/kernel/events.ts';
+import { ProvisionalPidTracer } from '../../src/replay/provisional.ts';
+import { replayTrace } from '../../src/replay/replay.ts';
+
+const ev = (tsNs: number, pid: number, args: KernelEvent['args']): KernelEvent => ({ tsNs, cpu: 0, pid, comm: 'x', ctx: 'task', name: 'sched_switch', args });
+
+test('held events are relabelled on resolve and keep their order; release leaves them as they are', () => {
+  const sink = new ArrayTracer();
+  const t = new ProvisionalPidTracer(sink);
+  t.emit(ev(1, 5, {}));
+  t.hold(1000);
+  t.hold(1001);
+  t.emit(ev(2, 1000, { child_pid: 1000, pid: 5, prio: 1000 }));
+  t.emit(ev(3, 1001, { next_pid: 1001 }));
+  assert.equal(sink.events.length, 1, 'held while a pid is provisional');
+  t.resolve(1000, 42);
+  assert.equal(sink.events.length, 1, 'still held: 1001 is provisional');
+  t.release(1001);
+  assert.deepEqual(
+    sink.events.map((e) => [e.tsNs, e.pid, e.args]),
+    [
+      [1, 5, {}],
+      [2, 42, { child_pid: 42, pid: 5, prio: 1000 }],
+      [3, 1001, { next_pid: 1001 }],
+    ],
+  );
+  t.emit(ev(4, 7, {}));
+  assert.equal(sink.events.length, 4, 'nothing provisional: straight through');
+  t.hold(9);
+  t.emit(ev(5, 9, {}));
+  t.finish();
+  assert.equal(sink.events.length, 5, 'finish flushes what is still held');
+});
+
+test('replay --events of a marked recording: every child is named by the pid the trace gives it', async () => {
+  const sink = new ArrayTracer();
+  const r = await replayTrace('examples/traces/recorded/rec-forkexec-500.trace.gz', { config: getPreset('linux-6.18'), validate: false, makeTracer: () => sink });
+  assert.equal(r.anomalies.staleRenamed, 0);
+  const newtasks = sink.events.filter((e) => e.name === 'task_newtask');
+  assert.equal(newtasks.length, r.forks);
+  for (const e of sink.events) {
+    assert.ok(e.pid < 1 << 30, `${e.name} at ${e.tsNs} on a provisional pid ${e.pid}`);
+    for (const [k, v] of Object.entries(e.args)) if (k.endsWith('pid')) assert.ok(Number(v) < 1 << 30, `${e.name} ${k}=${v}`);
+  }
+});
