@@ -291,8 +291,9 @@ export class ReplayDriver {
     const stale = this.marked.get(r.pid);
     if (stale !== undefined) this.retireProvisional(stale.pid);
     const pid = this.nextSyntheticPid++;
-    this.pidTracer?.hold(pid);
+    this.pidTracer?.hold(pid, r.tsNs);
     const outcomes = this.clone(r.cpu, r.tsNs, r.pid, pid, false, r.comm);
+    this.pidTracer?.cloned(pid);
     this.marked.set(r.pid, { pid, lineNo: r.lineNo, cpu: r.cpu, outcomes });
   }
 
@@ -338,7 +339,7 @@ export class ReplayDriver {
       takenCpu = m.cpu;
       if (this.primary.hasTask(m.pid)) {
         for (const k of this.kernels) k.changePid(m.pid, childPid);
-        this.pidTracer?.resolve(m.pid, childPid);
+        this.pidTracer?.resolve(m.pid, childPid, r.tsNs);
       } else this.pidTracer?.release(m.pid);
     } else {
       const comm = which === 1 ? commOf.comm() : commOf.comm2();

@@ -4,7 +4,10 @@
 // The model's events in that window would name the child by that placeholder,
 // so --events and --perfetto would show one child under two pids. This tracer
 // holds the events while any child's pid is provisional and relabels them once
-// task_newtask gives the real pid.
+// task_newtask gives the real pid. It also fits the clone's own events, stamped
+// at the marker plus the cost model's copy_process() time, into the real
+// window between the marker and task_newtask, so that the child is not seen
+// to run before it was created.
 import type { KernelEvent, Tracer } from '../kernel/events.ts';
 
 /** Held events are flushed unrelabelled past this many (a marker never followed by task_newtask). */
@@ -14,6 +17,8 @@ export class ProvisionalPidTracer implements Tracer {
   readonly enabled = true;
   private held: KernelEvent[] = [];
   private readonly provisional = new Set<number>();
+  /** Provisional pid → the clone's events: held[from, to), and the marker's time. */
+  private readonly clones = new Map<number, { from: number; to: number; startNs: number }>();
   /** Events flushed before their provisional pid was resolved (MAX_HELD reached). */
   overflowed = 0;
 
@@ -31,32 +36,45 @@ export class ProvisionalPidTracer implements Tracer {
     }
   }
 
-  /** `pid` is a placeholder until resolve() or release(). */
-  hold(pid: number): void {
+  /** `pid` is a placeholder until resolve() or release(); the clone starts now, at `startNs`. */
+  hold(pid: number, startNs: number): void {
     this.provisional.add(pid);
+    this.clones.set(pid, { from: this.held.length, to: this.held.length, startNs });
   }
 
-  /** The child known as `pid` is `realPid`: held events are relabelled. */
-  resolve(pid: number, realPid: number): void {
+  /** The clone of `pid` has returned: the events since hold() are its own. */
+  cloned(pid: number): void {
+    const c = this.clones.get(pid);
+    if (c !== undefined) c.to = this.held.length;
+  }
+
+  /** The child known as `pid` is `realPid`, created (task_newtask) at `createdNs`. */
+  resolve(pid: number, realPid: number, createdNs: number): void {
     if (!this.provisional.delete(pid)) return;
+    const c = this.clones.get(pid);
+    this.clones.delete(pid);
+    if (c !== undefined) fitWindow(this.held, c.from, c.to, c.startNs, createdNs);
     for (const e of this.held) relabel(e, pid, realPid);
     if (this.provisional.size === 0) this.flush();
   }
 
   /** The placeholder never got a real pid (copy_process() failed, or the trace ended). */
   release(pid: number): void {
+    this.clones.delete(pid);
     if (this.provisional.delete(pid) && this.provisional.size === 0) this.flush();
   }
 
   /** End of the replay: every held event goes out, as it is. */
   finish(): void {
     this.provisional.clear();
+    this.clones.clear();
     this.flush();
   }
 
   private flush(): void {
     const held = this.held;
     this.held = [];
+    this.clones.clear();
     for (const e of held) this.sink.emit(e);
   }
 }
@@ -66,4 +84,16 @@ function relabel(e: KernelEvent, from: number, to: number): void {
   if (e.pid === from) e.pid = to;
   const a = e.args;
   for (const k in a) if (a[k] === from && k.endsWith('pid')) a[k] = to;
+}
+
+/** Scales events[from, to) from [startNs, their last stamp] into [startNs, endNs] when they overrun endNs. */
+function fitWindow(events: KernelEvent[], from: number, to: number, startNs: number, endNs: number): void {
+  if (to <= from) return;
+  const last = events[to - 1].tsNs;
+  if (last <= endNs || last <= startNs) return;
+  const k = (endNs - startNs) / (last - startNs);
+  for (let i = from; i < to; i++) {
+    const e = events[i];
+    if (e.tsNs > startNs) e.tsNs = startNs + Math.round((e.tsNs - startNs) * k);
+  }
 }
