@@ -58,10 +58,11 @@ describe('kstack record end to end', { skip }, () => {
       const r = await replayTrace(out, { config: getPreset('linux-6.18'), validate: true });
       assert.ok(r.forks >= 1000, `forks ${r.forks}`);
       assert.equal(r.anomalies.modelErrors, 0);
-      // Live recordings of this churn replay at 99.3-100% (the process half loses a few
-      // forks to an unexplained early cache refill on the parent's CPU; README, replay):
-      // the test proves recording and replay work end to end, the fidelity bar is held
-      // on the shipped recordings (test/replay/recorded.test.ts, 99.9%).
+      // Live recordings of this churn replay at 99.3-100%: the process half has children
+      // dying on the CPU the parent is not on, whose stack callbacks the model times by
+      // the cross-CPU RCU estimate (README, "Replaying real traces"). This test proves
+      // recording and replay work end to end; the fidelity figures are held on the
+      // shipped recordings (test/replay/recorded.test.ts).
       assert.ok(r.agreement !== null && r.agreement >= 0.99, `agreement ${r.agreement}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
