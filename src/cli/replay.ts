@@ -128,7 +128,6 @@ export function toJson(r: ReplayResult): Record<string, unknown> {
     anomalies: r.anomalies,
     reader: r.reader,
     cpus: r.cpus,
-    seconds: r.seconds,
   };
 }
 
