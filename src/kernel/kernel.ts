@@ -482,6 +482,11 @@ export class Kernel {
     this.tasks.set(newPid, t);
   }
 
+  /** The task's comm changed: begin_new_exec() → __set_task_comm() (fs/exec.c, 6.18); the replay learns it from the trace. */
+  setComm(pid: number, comm: string): void {
+    this.mustTask(pid).comm = comm;
+  }
+
   // ---------------------------------------------------------------- queries
 
   hasTask(pid: number): boolean {

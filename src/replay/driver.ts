@@ -288,6 +288,7 @@ export class ReplayDriver {
     if (!isTaskStruct || r.pid === 0) return;
     // dup_task_struct(): the stack is taken right after this allocation, on this CPU.
     this.syncCurrent(r.cpu, r.tsNs, r.pid, r, 0);
+    if (this.pidTracer !== null) this.learnComm(r.pid, r.comm);
     const stale = this.marked.get(r.pid);
     if (stale !== undefined) this.retireProvisional(stale.pid);
     const pid = this.nextSyntheticPid++;
@@ -344,6 +345,7 @@ export class ReplayDriver {
     } else {
       const comm = which === 1 ? commOf.comm() : commOf.comm2();
       this.syncCurrent(cpu, r.tsNs, parentPid, r, 0);
+      if (this.pidTracer !== null) this.learnComm(parentPid, r.comm);
       outcomes = this.clone(cpu, r.tsNs, parentPid, childPid, thread, comm);
     }
     this.emitFork(r, takenCpu, parentPid, childPid, outcomes, takenLineNo);
@@ -392,6 +394,8 @@ export class ReplayDriver {
     const pid = e.pid;
     const groupDead = e.flagKnown ? e.flag : true;
     this.syncCurrent(r.cpu, r.tsNs, r.pid, r, 0);
+    // do_exit() runs in the exiting task: the line's comm is its comm after any exec.
+    if (this.pidTracer !== null && r.pid === pid) this.learnComm(pid, r.comm);
     this.exiting.set(pid, groupDead);
   }
 
@@ -547,6 +551,17 @@ export class ReplayDriver {
     this.anomalies.adopted++;
     if (comm === 'rcu_preempt' || comm === 'rcu_sched') this.gpKthreadPid = pid;
     for (const k of this.kernels) k.adoptTask(tsNs, pid, comm, cpu, { kthread: comm.startsWith('kworker/') });
+  }
+
+  /**
+   * The trace names `pid` `comm`: an exec renamed it (sched_process_exec is not
+   * among the events). Only for the model's event output (--events, --perfetto):
+   * no decision reads a comm after adoption, and untraced replays skip the strings.
+   */
+  private learnComm(pid: number, comm: string): void {
+    const t = this.primary.task(pid);
+    if (t === undefined || t.comm === comm || comm === '<...>') return;
+    for (const k of this.kernels) if (k.hasTask(pid)) k.setComm(pid, comm);
   }
 
   private retireProvisional(pid: number): void {
