@@ -6,6 +6,7 @@ import { getPreset } from '../../src/config/index.ts';
 import { ArrayTracer, type KernelEvent } from '../../src/kernel/events.ts';
 import { ProvisionalPidTracer } from '../../src/replay/provisional.ts';
 import { replayTrace } from '../../src/replay/replay.ts';
+import { readTrace } from '../../src/trace/reader.ts';
 
 const ev = (tsNs: number, pid: number, args: KernelEvent['args']): KernelEvent => ({ tsNs, cpu: 0, pid, comm: 'x', ctx: 'task', name: 'sched_switch', args });
 
@@ -71,4 +72,20 @@ test('replay --events of a marked recording: every child is named by the pid the
     assert.ok(e.pid < 1 << 30, `${e.name} at ${e.tsNs} on a provisional pid ${e.pid}`);
     for (const [k, v] of Object.entries(e.args)) if (k.endsWith('pid')) assert.ok(Number(v) < 1 << 30, `${e.name} ${k}=${v}`);
   }
+});
+
+test("replay --events: an exec'd child's comm is the trace's, not its parent's", async () => {
+  const file = 'examples/traces/recorded/rec-forkexec-500.trace.gz';
+  const traced = new Map<number, string>();
+  await readTrace(file, {
+    onRecord(r) {
+      if (r.event === 'sched_process_exit') traced.set(r.pid, r.comm);
+    },
+  });
+  const sink = new ArrayTracer();
+  await replayTrace(file, { config: getPreset('linux-6.18'), validate: false, makeTracer: () => sink });
+  const exits = sink.events.filter((e) => e.name === 'sched_process_exit');
+  assert.ok(exits.length >= 500);
+  assert.ok([...traced.values()].filter((c) => c === 'true').length >= 500, 'the children exec /bin/true');
+  for (const e of exits) if (traced.has(Number(e.args.pid))) assert.equal(e.args.comm, traced.get(Number(e.args.pid)), `pid ${e.args.pid}`);
 });
