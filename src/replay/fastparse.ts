@@ -2,12 +2,17 @@
 // range [lo, hi) of a larger string (the reader's decoded chunk, or a record's
 // payload with lo = 0), fills a reused PayloadFields instead of allocating, and
 // leaves comms as ranges until someone needs the text (most never do: a comm
-// matters only when a task is adopted or forked). Whenever the fast path is
-// unsure it asks the general parser in src/trace/events.ts on the sliced
-// payload, so both always give the same answer.
+// matters only when a task is adopted or forked). The scans read the payload's
+// bytes (PayloadFields.readBytes): the reader's own block when the string is
+// the one it is handing out, else a copy of an ASCII payload. Whenever the fast
+// path is unsure, or the payload is not ASCII, the general parser in
+// src/trace/events.ts decides on the sliced payload, so both always give the
+// same answer.
 import type { PrevState } from '../kernel/kernel.ts';
+import { asciiBytesOf } from '../trace/formats.ts';
 import {
   ALLOC_VMAP_LAYOUT,
+  asciiBytes,
   CLONE_THREAD,
   COMM_PID_PRIO_LAYOUT,
   EXIT_LAYOUT,
@@ -29,6 +34,7 @@ import {
   parseSchedWakeup,
   parseTaskNewtask,
   type SchedSwitch,
+  SWITCH_LAYOUT,
   splitGreedy,
   WAKEUP_LAYOUT,
 } from '../trace/events.ts';
@@ -84,6 +90,14 @@ export function isAnswerKeyKind(kind: number): boolean {
   return kind === EV_ALLOC_VMAP || kind === EV_FREE_VMAP || kind === EV_PURGE_VMAP;
 }
 
+const NO_BYTES = Buffer.alloc(0);
+const P_COMM = asciiBytes('comm=');
+const P_PID = asciiBytes('pid=');
+const P_PREV_COMM = asciiBytes('prev_comm=');
+const P_VA_START_COLON = asciiBytes('va_start: ');
+const P_VA_START = asciiBytes('va_start=');
+const P_START = asciiBytes('start=');
+
 /**
  * The fields of one parsed payload. Which are set depends on the event (see
  * each parser); comms are `src[lo, hi)` until comm()/comm2() slices them.
@@ -115,6 +129,42 @@ export class PayloadFields {
   private src2 = '';
   private lo2 = 0;
   private hi2 = 0;
+  /** After readBytes: the payload is b[bLo, bHi), and b[i] is the string's character i + shift. */
+  b: Uint8Array = NO_BYTES;
+  bLo = 0;
+  bHi = 0;
+  shift = 0;
+  /** Where readBytes copies a payload that is not in the reader's block: a Buffer, as the block is, so the scans see one kind of array. */
+  private copy = Buffer.alloc(256);
+
+  /**
+   * Points b at the bytes of s[lo, hi): the reader's block itself when `s` is
+   * the block it is handing out (no copy), else a copy; false when the text
+   * is not ASCII (the general parser then decides).
+   */
+  readBytes(s: string, lo: number, hi: number): boolean {
+    const block = asciiBytesOf(s);
+    if (block !== null) {
+      this.b = block;
+      this.bLo = lo;
+      this.bHi = hi;
+      this.shift = 0;
+      return true;
+    }
+    const n = hi - lo;
+    if (this.copy.length < n) this.copy = Buffer.alloc(Math.max(n, 2 * this.copy.length));
+    const copy = this.copy;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(lo + i);
+      if (c > 127) return false;
+      copy[i] = c;
+    }
+    this.b = copy;
+    this.bLo = 0;
+    this.bHi = n;
+    this.shift = lo;
+    return true;
+  }
 
   comm(): string {
     return this.src.slice(this.lo, this.hi);
@@ -148,12 +198,13 @@ export class PayloadFields {
 /** task_newtask → pid (the child), comm, flag (CLONE_THREAD). */
 export function parseNewtaskAt(s: string, lo: number, hi: number, o: PayloadFields): boolean {
   const sp = o.spans;
-  if (splitGreedy(s, lo, hi, NEWTASK_LAYOUT, 'pid=', sp)) {
-    o.pid = numberAt(s, sp.start[0], sp.end[0]);
-    o.setComm(s, sp.start[1], sp.end[1]);
+  if (o.readBytes(s, lo, hi) && splitGreedy(o.b, o.bLo, o.bHi, NEWTASK_LAYOUT, P_PID, sp)) {
+    const b = o.b;
+    o.pid = numberAt(b, sp.start[0], sp.end[0]);
+    o.setComm(s, sp.start[1] + o.shift, sp.end[1] + o.shift);
     // CLONE_THREAD is 0x10000: bit 0 of the fifth hex digit from the right.
     const d = sp.end[2] - 5;
-    o.flag = d >= sp.start[2] && (hexValue(s.charCodeAt(d)) & 1) !== 0;
+    o.flag = d >= sp.start[2] && (hexValue(b[d]) & 1) !== 0;
     return true;
   }
   const n = parseTaskNewtask(s.slice(lo, hi));
@@ -167,10 +218,10 @@ export function parseNewtaskAt(s: string, lo: number, hi: number, o: PayloadFiel
 /** sched_process_fork → pid (parent), pid2 (child), comm2 (child_comm). */
 export function parseForkAt(s: string, lo: number, hi: number, o: PayloadFields): boolean {
   const sp = o.spans;
-  if (splitGreedy(s, lo, hi, FORK_LAYOUT, 'comm=', sp)) {
-    o.pid = numberAt(s, sp.start[1], sp.end[1]);
-    o.setComm2(s, sp.start[2], sp.end[2]);
-    o.pid2 = numberAt(s, sp.start[3], sp.end[3]);
+  if (o.readBytes(s, lo, hi) && splitGreedy(o.b, o.bLo, o.bHi, FORK_LAYOUT, P_COMM, sp)) {
+    o.pid = numberAt(o.b, sp.start[1], sp.end[1]);
+    o.setComm2(s, sp.start[2] + o.shift, sp.end[2] + o.shift);
+    o.pid2 = numberAt(o.b, sp.start[3], sp.end[3]);
     return true;
   }
   const f = parseSchedProcessFork(s.slice(lo, hi));
@@ -184,20 +235,22 @@ export function parseForkAt(s: string, lo: number, hi: number, o: PayloadFields)
 /** sched_process_exit → pid, flag (group_dead), flagKnown. */
 export function parseExitAt(s: string, lo: number, hi: number, o: PayloadFields): boolean {
   const sp = o.spans;
-  if (splitGreedy(s, lo, hi, EXIT_LAYOUT, 'comm=', sp)) {
-    o.pid = numberAt(s, sp.start[1], sp.end[1]);
-    o.flag = sp.end[3] - sp.start[3] === 4;
-    o.flagKnown = true;
-    return true;
-  }
-  // Without ` group_dead=` anywhere the general parser's first layout cannot
-  // match, and it falls to the older one, as here.
-  const gd = s.lastIndexOf(' group_dead=', hi - 12);
-  if ((gd < lo || hi - lo < 12) && splitGreedy(s, lo, hi, COMM_PID_PRIO_LAYOUT, 'comm=', sp)) {
-    o.pid = numberAt(s, sp.start[1], sp.end[1]);
-    o.flag = false;
-    o.flagKnown = false;
-    return true;
+  if (o.readBytes(s, lo, hi)) {
+    if (splitGreedy(o.b, o.bLo, o.bHi, EXIT_LAYOUT, P_COMM, sp)) {
+      o.pid = numberAt(o.b, sp.start[1], sp.end[1]);
+      o.flag = sp.end[3] - sp.start[3] === 4;
+      o.flagKnown = true;
+      return true;
+    }
+    // Without ` group_dead=` anywhere the general parser's first layout cannot
+    // match, and it falls to the older one, as here.
+    const gd = s.lastIndexOf(' group_dead=', hi - 12);
+    if ((gd < lo || hi - lo < 12) && splitGreedy(o.b, o.bLo, o.bHi, COMM_PID_PRIO_LAYOUT, P_COMM, sp)) {
+      o.pid = numberAt(o.b, sp.start[1], sp.end[1]);
+      o.flag = false;
+      o.flagKnown = false;
+      return true;
+    }
   }
   const e = parseSchedProcessExit(s.slice(lo, hi));
   if (e === null) return false;
@@ -210,8 +263,8 @@ export function parseExitAt(s: string, lo: number, hi: number, o: PayloadFields)
 /** sched_process_free → pid. */
 export function parseFreeAt(s: string, lo: number, hi: number, o: PayloadFields): boolean {
   const sp = o.spans;
-  if (splitGreedy(s, lo, hi, COMM_PID_PRIO_LAYOUT, 'comm=', sp)) {
-    o.pid = numberAt(s, sp.start[1], sp.end[1]);
+  if (o.readBytes(s, lo, hi) && splitGreedy(o.b, o.bLo, o.bHi, COMM_PID_PRIO_LAYOUT, P_COMM, sp)) {
+    o.pid = numberAt(o.b, sp.start[1], sp.end[1]);
     return true;
   }
   const f = parseSchedProcessFree(s.slice(lo, hi));
@@ -223,9 +276,9 @@ export function parseFreeAt(s: string, lo: number, hi: number, o: PayloadFields)
 /** sched_wakeup(_new) → pid, num (target_cpu), flagKnown (target_cpu was printed). */
 export function parseWakeupAt(s: string, lo: number, hi: number, o: PayloadFields): boolean {
   const sp = o.spans;
-  if (splitGreedy(s, lo, hi, WAKEUP_LAYOUT, 'comm=', sp)) {
-    o.pid = numberAt(s, sp.start[1], sp.end[1]);
-    o.num = numberAt(s, sp.start[3], sp.end[3]);
+  if (o.readBytes(s, lo, hi) && splitGreedy(o.b, o.bLo, o.bHi, WAKEUP_LAYOUT, P_COMM, sp)) {
+    o.pid = numberAt(o.b, sp.start[1], sp.end[1]);
+    o.num = numberAt(o.b, sp.start[3], sp.end[3]);
     o.flagKnown = true;
     return true;
   }
@@ -240,9 +293,9 @@ export function parseWakeupAt(s: string, lo: number, hi: number, o: PayloadField
 /** sched_migrate_task → pid, num (dest_cpu). */
 export function parseMigrateAt(s: string, lo: number, hi: number, o: PayloadFields): boolean {
   const sp = o.spans;
-  if (splitGreedy(s, lo, hi, MIGRATE_LAYOUT, 'comm=', sp)) {
-    o.pid = numberAt(s, sp.start[1], sp.end[1]);
-    o.num = numberAt(s, sp.start[4], sp.end[4]);
+  if (o.readBytes(s, lo, hi) && splitGreedy(o.b, o.bLo, o.bHi, MIGRATE_LAYOUT, P_COMM, sp)) {
+    o.pid = numberAt(o.b, sp.start[1], sp.end[1]);
+    o.num = numberAt(o.b, sp.start[4], sp.end[4]);
     return true;
   }
   const m = parseSchedMigrateTask(s.slice(lo, hi));
@@ -255,11 +308,11 @@ export function parseMigrateAt(s: string, lo: number, hi: number, o: PayloadFiel
 /** alloc_vmap_area → addr (va_start), num (size), num2 (align), num3 (failed). */
 export function parseAllocVmapAt(s: string, lo: number, hi: number, o: PayloadFields): boolean {
   const sp = o.spans;
-  if (splitGreedy(s, lo, hi, ALLOC_VMAP_LAYOUT, 'va_start: ', sp)) {
-    o.addr = BigInt(s.slice(sp.start[0], sp.end[0]));
-    o.num = numberAt(s, sp.start[1], sp.end[1]);
-    o.num2 = numberAt(s, sp.start[2], sp.end[2]);
-    o.num3 = numberAt(s, sp.start[5], sp.end[5]);
+  if (o.readBytes(s, lo, hi) && splitGreedy(o.b, o.bLo, o.bHi, ALLOC_VMAP_LAYOUT, P_VA_START_COLON, sp)) {
+    o.addr = BigInt(s.slice(sp.start[0] + o.shift, sp.end[0] + o.shift));
+    o.num = numberAt(o.b, sp.start[1], sp.end[1]);
+    o.num2 = numberAt(o.b, sp.start[2], sp.end[2]);
+    o.num3 = numberAt(o.b, sp.start[5], sp.end[5]);
     return true;
   }
   const a = parseAllocVmapArea(s.slice(lo, hi));
@@ -274,9 +327,9 @@ export function parseAllocVmapAt(s: string, lo: number, hi: number, o: PayloadFi
 /** free_vmap_area_noflush → addr (va_start), num (nr_lazy). */
 export function parseFreeVmapAt(s: string, lo: number, hi: number, o: PayloadFields): boolean {
   const sp = o.spans;
-  if (splitGreedy(s, lo, hi, FREE_VMAP_LAYOUT, 'va_start=', sp)) {
-    o.addr = BigInt(s.slice(sp.start[0], sp.end[0]));
-    o.num = numberAt(s, sp.start[1], sp.end[1]);
+  if (o.readBytes(s, lo, hi) && splitGreedy(o.b, o.bLo, o.bHi, FREE_VMAP_LAYOUT, P_VA_START, sp)) {
+    o.addr = BigInt(s.slice(sp.start[0] + o.shift, sp.end[0] + o.shift));
+    o.num = numberAt(o.b, sp.start[1], sp.end[1]);
     return true;
   }
   const f = parseFreeVmapAreaNoflush(s.slice(lo, hi));
@@ -288,7 +341,7 @@ export function parseFreeVmapAt(s: string, lo: number, hi: number, o: PayloadFie
 
 /** purge_vmap_area_lazy: only whether it parses. */
 export function parsePurgeVmapAt(s: string, lo: number, hi: number, o: PayloadFields): boolean {
-  if (splitGreedy(s, lo, hi, PURGE_VMAP_LAYOUT, 'start=', o.spans)) return true;
+  if (o.readBytes(s, lo, hi) && splitGreedy(o.b, o.bLo, o.bHi, PURGE_VMAP_LAYOUT, P_START, o.spans)) return true;
   return parsePurgeVmapAreaLazy(s.slice(lo, hi)) !== null;
 }
 
@@ -298,103 +351,28 @@ function hexValue(c: number): number {
 }
 
 // ---------------------------------------------------------------------------
-// sched_switch, the most common line in any trace: the kernel's TP_printk layout
-// read with lastIndexOf instead of the general field splitter. Anything unusual
-// (a comm holding ` next_pid=`, the plugin rendering, a bad number) falls back
-// to parseSchedSwitch, which decides.
+// sched_switch, the most common line in any trace: the kernel's TP_printk
+// layout split greedily like the others. Anything unusual (a comm holding
+// ` next_pid=`, the plugin rendering, a bad number) falls back to
+// parseSchedSwitch, which decides.
+
+const SWITCH_FIELDS = new PayloadFields();
 
 export function parseSwitchFast(p: string): SchedSwitch | null {
-  const o = SWITCH_SCRATCH;
-  if (!switchOffsets(p, 0, p.length, o)) return parseSchedSwitch(p);
+  const o = SWITCH_FIELDS;
+  const sp = o.spans;
+  if (!o.readBytes(p, 0, p.length) || !splitGreedy(o.b, o.bLo, o.bHi, SWITCH_LAYOUT, P_PREV_COMM, sp)) return parseSchedSwitch(p);
+  const text = (i: number): string => p.slice(sp.start[i] + o.shift, sp.end[i] + o.shift);
   return {
-    prevComm: p.slice(o.prevCommLo, o.prevCommHi),
-    prevPid: o.prevPid,
-    prevPrio: o.prevPrio,
-    prevState: p.slice(o.stateLo, o.stateHi),
-    nextComm: p.slice(o.nextCommLo, o.nextCommHi),
-    nextPid: o.nextPid,
-    nextPrio: o.nextPrio,
+    prevComm: text(0),
+    prevPid: numberAt(o.b, sp.start[1], sp.end[1]),
+    prevPrio: numberAt(o.b, sp.start[2], sp.end[2]),
+    prevState: text(3),
+    nextComm: text(4),
+    nextPid: numberAt(o.b, sp.start[5], sp.end[5]),
+    nextPrio: numberAt(o.b, sp.start[6], sp.end[6]),
     rendering: 'tp_printk',
   };
-}
-
-interface SwitchOffsets {
-  prevCommLo: number;
-  prevCommHi: number;
-  prevPid: number;
-  prevPrio: number;
-  stateLo: number;
-  stateHi: number;
-  nextCommLo: number;
-  nextCommHi: number;
-  nextPid: number;
-  nextPrio: number;
-}
-
-const SWITCH_SCRATCH: SwitchOffsets = {
-  prevCommLo: 0,
-  prevCommHi: 0,
-  prevPid: 0,
-  prevPrio: 0,
-  stateLo: 0,
-  stateHi: 0,
-  nextCommLo: 0,
-  nextCommHi: 0,
-  nextPid: 0,
-  nextPrio: 0,
-};
-
-/** lastIndexOf(sep) of a match lying wholly in [lo, end), or -1. */
-function lastIn(s: string, sep: string, lo: number, end: number): number {
-  const from = end - sep.length;
-  if (from < lo) return -1;
-  const at = s.lastIndexOf(sep, from);
-  return at < lo ? -1 : at;
-}
-
-/**
- * The fast layout of s[lo, hi) into `o`: false when parseSchedSwitch must
- * decide. The searches are those of the payload-string version, shifted by lo:
- * `lastIndexOf(sep)` over the payload finds the last match ending by its end,
- * and `lastIndexOf(sep, arrow)` the last one starting at or before the arrow.
- */
-function switchOffsets(s: string, lo: number, hi: number, o: SwitchOffsets): boolean {
-  const arrow = lastIn(s, ' ==> next_comm=', lo, hi);
-  const nextPidAt = lastIn(s, ' next_pid=', lo, hi);
-  const nextPrioAt = lastIn(s, ' next_prio=', lo, hi);
-  if (arrow < 0 || !s.startsWith('prev_comm=', lo) || hi - lo < 10) return false;
-  const prevPidAt = lastIn(s, ' prev_pid=', lo, Math.min(hi, arrow + 10));
-  const prevPrioAt = lastIn(s, ' prev_prio=', lo, Math.min(hi, arrow + 11));
-  const stateAt = lastIn(s, ' prev_state=', lo, Math.min(hi, arrow + 12));
-  if (prevPidAt < 0 || !(prevPidAt < prevPrioAt && prevPrioAt < stateAt && arrow < nextPidAt && nextPidAt < nextPrioAt)) {
-    return false;
-  }
-  const prevPid = digits(s, prevPidAt + 10, prevPrioAt);
-  const prevPrio = digits(s, prevPrioAt + 11, stateAt);
-  const nextPid = digits(s, nextPidAt + 10, nextPrioAt);
-  const nextPrio = digits(s, nextPrioAt + 11, hi);
-  if (prevPid < 0 || prevPrio < 0 || nextPid < 0 || nextPrio < 0 || !stateOk(s, stateAt + 12, arrow)) return false;
-  o.prevCommLo = lo + 10;
-  o.prevCommHi = prevPidAt;
-  o.prevPid = prevPid;
-  o.prevPrio = prevPrio;
-  o.stateLo = stateAt + 12;
-  o.stateHi = arrow;
-  o.nextCommLo = arrow + 15;
-  o.nextCommHi = nextPidAt;
-  o.nextPid = nextPid;
-  o.nextPrio = nextPrio;
-  return true;
-}
-
-/** /^[A-Za-z|+]{1,32}$/.test(s.slice(a, b)), as parseSchedSwitch checks it, without the slice. */
-function stateOk(s: string, a: number, b: number): boolean {
-  if (b - a < 1 || b - a > 32) return false;
-  for (let i = a; i < b; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 124 || c === 43)) return false;
-  }
-  return true;
 }
 
 /**
@@ -402,13 +380,14 @@ function stateOk(s: string, a: number, b: number): boolean {
  * dead (prev_state says the task is dead) and prevState as the model takes it.
  */
 export function parseSwitchAt(s: string, lo: number, hi: number, o: PayloadFields): boolean {
-  const w = SWITCH_SCRATCH;
-  if (switchOffsets(s, lo, hi, w)) {
-    o.pid = w.prevPid;
-    o.pid2 = w.nextPid;
-    o.setComm(s, w.prevCommLo, w.prevCommHi);
-    o.setComm2(s, w.nextCommLo, w.nextCommHi);
-    setState(o, s, w.stateLo, w.stateHi);
+  const sp = o.spans;
+  if (o.readBytes(s, lo, hi) && splitGreedy(o.b, o.bLo, o.bHi, SWITCH_LAYOUT, P_PREV_COMM, sp)) {
+    const b = o.b;
+    o.pid = numberAt(b, sp.start[1], sp.end[1]);
+    o.pid2 = numberAt(b, sp.start[5], sp.end[5]);
+    o.setComm(s, sp.start[0] + o.shift, sp.end[0] + o.shift);
+    o.setComm2(s, sp.start[4] + o.shift, sp.end[4] + o.shift);
+    setState(o, b, sp.start[3], sp.end[3]);
     return true;
   }
   const p = parseSchedSwitch(s.slice(lo, hi));
@@ -417,37 +396,26 @@ export function parseSwitchAt(s: string, lo: number, hi: number, o: PayloadField
   o.pid2 = p.nextPid;
   o.setCommText(p.prevComm);
   o.setComm2Text(p.nextComm);
-  setState(o, p.prevState, 0, p.prevState.length);
+  // The letters match [A-Za-z|+]{1,32} in either rendering: ASCII.
+  setState(o, asciiBytes(p.prevState), 0, p.prevState.length);
   return true;
 }
 
 /**
  * isDeadState (X, Z or x anywhere) and the model's PrevState (`R+`, `R`,
- * D-anything, else S) of the state letters s[a, b).
+ * D-anything, else S) of the state letters b[a, e).
  */
-function setState(o: PayloadFields, s: string, a: number, b: number): void {
+function setState(o: PayloadFields, b: Uint8Array, a: number, e: number): void {
   let dead = false;
-  for (let i = a; i < b; i++) {
-    const c = s.charCodeAt(i);
+  for (let i = a; i < e; i++) {
+    const c = b[i];
     if (c === 88 /* X */ || c === 90 /* Z */ || c === 120 /* x */) dead = true;
   }
   o.dead = dead;
-  const n = b - a;
-  const c0 = n > 0 ? s.charCodeAt(a) : 0;
-  if (n === 2 && c0 === 82 && s.charCodeAt(a + 1) === 43) o.prevState = 'R+';
+  const n = e - a;
+  const c0 = n > 0 ? b[a] : 0;
+  if (n === 2 && c0 === 82 && b[a + 1] === 43) o.prevState = 'R+';
   else if (n === 1 && c0 === 82) o.prevState = 'R';
   else if (c0 === 68 /* D */) o.prevState = 'D';
   else o.prevState = 'S';
-}
-
-/** The decimal in s[from, to), or -1 unless it is 1-10 digits. */
-function digits(s: string, from: number, to: number): number {
-  if (to <= from || to - from > 10) return -1;
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
-  }
-  return n;
 }

@@ -6,10 +6,10 @@
 import type { Tracer } from '../kernel/events.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import type { KernelConfig } from '../config/knobs.ts';
-import { RecordView } from '../trace/formats.ts';
+import { EventLineParser, RecordView } from '../trace/formats.ts';
 import { readTrace } from '../trace/reader.ts';
 import type { ReaderStats, TraceRecord } from '../trace/types.ts';
-import { type Anomalies, type ForkPrediction, type ParsedPayload, ReplayDriver } from './driver.ts';
+import { type Anomalies, type ForkPrediction, type Outcome, type ParsedPayload, ReplayDriver } from './driver.ts';
 import { EV_FORK, EV_NEWTASK, eventKind, isAnswerKeyKind, PayloadFields, parseForkAt, parseNewtaskAt } from './fastparse.ts';
 import { type ObservedFork, VmallocScorer } from './scorer.ts';
 
@@ -132,10 +132,11 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
   // chunk); records kept for later (the CPU probe) are copies.
   const feed = (r: TraceRecord, d: ReplayDriver): void => {
     const kind = eventKind(r.event);
+    const inPlace = r instanceof RecordView;
     let p: string;
     let lo = 0;
     let hi: number;
-    if (r instanceof RecordView) {
+    if (inPlace) {
       p = r.text;
       lo = r.payloadStart;
       hi = r.payloadEnd;
@@ -147,7 +148,8 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
       if (!isAnswerKeyKind(kind)) d.onEvent(r, kind, p, lo, hi, null);
       return;
     }
-    v.remember(r);
+    if (inPlace) v.rememberView(r);
+    else v.remember(r);
     let parsed: ParsedPayload | null = null;
     if (kind === EV_NEWTASK || kind === EV_FORK) {
       shared.ok = kind === EV_NEWTASK ? parseNewtaskAt(p, lo, hi, shared.f) : parseForkAt(p, lo, hi, shared.f);
@@ -286,22 +288,20 @@ class Validator {
   readonly disagreements: Disagreement[] = [];
   private last: ForkPrediction | null = null;
   /**
-   * Ring of the last lines, for the context of a disagreement: their numbers
-   * and fields, with comm and payload as ranges of the text that held them
-   * (the reader's chunk, kept alive only while in the ring), formatted only
-   * when a disagreement asks for them.
+   * Ring of the last records, for the context of a disagreement: a line read
+   * in place is kept as its range of the text that held it (the reader's
+   * chunk, kept alive only while in the ring) and parsed again, with the
+   * reader's own parser, only when a disagreement asks for it; other records
+   * are kept as they are. Four stores a line: most lines are never looked at.
    */
   private readonly ringSize: number;
   private ringHead = 0;
   private ringFilled = 0;
   private readonly ringLineNo: Float64Array;
-  private readonly ringPid: Float64Array;
-  private readonly ringCpu: Float64Array;
-  private readonly ringTsNs: Float64Array;
-  private readonly ringEvent: string[];
-  private readonly ringCommText: string[];
-  private readonly ringPayloadText: string[];
-  private readonly ringOffsets: Int32Array;
+  /** The text holding the line, or the record itself. */
+  private readonly ringItem: (string | TraceRecord)[];
+  private readonly ringLo: Int32Array;
+  private readonly ringHi: Int32Array;
   /** Disagreements still collecting the lines after them. */
   private open: { d: Disagreement; after: number }[] = [];
 
@@ -312,42 +312,34 @@ class Validator {
     const n = ctxLines + 1;
     this.ringSize = n;
     this.ringLineNo = new Float64Array(n);
-    this.ringPid = new Float64Array(n);
-    this.ringCpu = new Float64Array(n);
-    this.ringTsNs = new Float64Array(n);
-    this.ringEvent = new Array<string>(n).fill('');
-    this.ringCommText = new Array<string>(n).fill('');
-    this.ringPayloadText = new Array<string>(n).fill('');
-    this.ringOffsets = new Int32Array(4 * n);
+    this.ringItem = new Array<string | TraceRecord>(n).fill('');
+    this.ringLo = new Int32Array(n);
+    this.ringHi = new Int32Array(n);
   }
 
+  /** A line the reader holds in place: text[lo, hi) is the whole line, as parsed (view.commStart to view.payloadEnd). */
+  rememberView(v: RecordView): void {
+    const h = this.ringHead;
+    this.ringLineNo[h] = v.lineNo;
+    this.ringItem[h] = v.text;
+    this.ringLo[h] = v.commStart;
+    this.ringHi[h] = v.payloadEnd;
+    this.ringHead = h + 1 === this.ringSize ? 0 : h + 1;
+    if (this.ringFilled < this.ringSize) this.ringFilled++;
+    if (this.open.length > 0) this.followUp(v);
+  }
+
+  /** Any other record (a copy the CPU probe kept). */
   remember(r: TraceRecord): void {
     const h = this.ringHead;
     this.ringLineNo[h] = r.lineNo;
-    this.ringPid[h] = r.pid;
-    this.ringCpu[h] = r.cpu;
-    this.ringTsNs[h] = r.tsNs;
-    this.ringEvent[h] = r.event;
-    const o = this.ringOffsets;
-    if (r instanceof RecordView) {
-      this.ringCommText[h] = r.text;
-      this.ringPayloadText[h] = r.text;
-      // commStart includes the padding before the comm: trimmed when formatted.
-      o[4 * h] = r.commStart;
-      o[4 * h + 1] = r.commEnd;
-      o[4 * h + 2] = r.payloadStart;
-      o[4 * h + 3] = r.payloadEnd;
-    } else {
-      this.ringCommText[h] = r.comm;
-      this.ringPayloadText[h] = r.payload;
-      o[4 * h] = 0;
-      o[4 * h + 1] = r.comm.length;
-      o[4 * h + 2] = 0;
-      o[4 * h + 3] = r.payload.length;
-    }
+    this.ringItem[h] = r;
     this.ringHead = h + 1 === this.ringSize ? 0 : h + 1;
     if (this.ringFilled < this.ringSize) this.ringFilled++;
-    if (this.open.length === 0) return;
+    if (this.open.length > 0) this.followUp(r);
+  }
+
+  private followUp(r: TraceRecord): void {
     for (const o of this.open) {
       if (r.lineNo <= o.d.lineNo) continue;
       o.d.context.push(formatLine(r));
@@ -371,9 +363,8 @@ class Validator {
     const pc = this.cpuScore(p.cpu);
     this.scored++;
     pc.scored++;
-    const key = `${p.predicted}${f.observed === 'hit' ? 'Hit' : 'Miss'}` as keyof Confusion;
-    this.confusion[key]++;
-    pc.confusion[key]++;
+    count(this.confusion, p.predicted, f.observed);
+    count(pc.confusion, p.predicted, f.observed);
     if (p.predicted === f.observed || this.disagreements.length >= this.maxDis) return;
     const context: string[] = [];
     const n = this.ringSize;
@@ -404,16 +395,12 @@ class Validator {
   }
 
   private formatSlot(h: number): string {
-    const o = this.ringOffsets;
-    return formatFields(
-      this.ringLineNo[h],
-      this.ringCommText[h].slice(o[4 * h], o[4 * h + 1]).replace(/^[ \t]+/, ''),
-      this.ringPid[h],
-      this.ringCpu[h],
-      this.ringTsNs[h],
-      this.ringEvent[h],
-      this.ringPayloadText[h].slice(o[4 * h + 2], o[4 * h + 3]),
-    );
+    const item = this.ringItem[h];
+    if (typeof item !== 'string') return formatLine(item);
+    // The same text range parses to the same record it did in the reader.
+    const r = new EventLineParser().parse(item.slice(this.ringLo[h], this.ringHi[h]), this.ringLineNo[h]);
+    if (r === null) throw new Error(`line ${this.ringLineNo[h]} no longer parses`);
+    return formatLine(r);
   }
 
   private cpuScore(cpu: number): CpuScore {
@@ -424,6 +411,15 @@ class Validator {
     }
     return pc;
   }
+}
+
+/** One more in the cell (predicted, observed); a branch per cell, not a property name made per fork. */
+function count(c: Confusion, predicted: Outcome, observed: Outcome): void {
+  if (predicted === 'hit') {
+    if (observed === 'hit') c.hitHit++;
+    else c.hitMiss++;
+  } else if (observed === 'hit') c.missHit++;
+  else c.missMiss++;
 }
 
 function formatLine(r: TraceRecord): string {

@@ -34,6 +34,7 @@ export interface ObservedFork {
 export interface ScorerOptions {
   /** THREAD_SIZE in bytes (16 KiB on x86_64 without KASAN). */
   threadSizeBytes: number;
+  /** `f` is one object refilled per fork: valid only during the call. */
   onFork(f: ObservedFork): void;
 }
 
@@ -49,13 +50,14 @@ export class VmallocScorer {
   private readonly alignBytes: number;
   private readonly lazyPagesPerStack: number;
   /** parent pid → line of its pending stack-sized alloc_vmap_area. */
-  private readonly pendingAlloc = new Map<number, number>();
+  private readonly pendingAlloc = new PidMap();
   /** Addresses of stacks allocated in the trace and not yet freed. */
   private readonly stackAddrs = new Set<bigint>();
   private lastNrLazy = -1;
-  private readonly newtaskSeen = new Set<number>();
+  private readonly newtaskSeen = new PidSet();
   private readonly onFork: (f: ObservedFork) => void;
   private readonly scratch = new PayloadFields();
+  private readonly observed: ObservedFork = { lineNo: 0, childPid: 0, observed: 'hit', allocLineNo: -1 };
 
   constructor(opts: ScorerOptions) {
     this.sizeBytes = opts.threadSizeBytes + PAGE_BYTES;
@@ -115,8 +117,77 @@ export class VmallocScorer {
   }
 
   private fork(r: TraceRecord, childPid: number): void {
-    const allocLineNo = this.pendingAlloc.get(r.pid);
-    if (allocLineNo !== undefined) this.pendingAlloc.delete(r.pid);
-    this.onFork({ lineNo: r.lineNo, childPid, observed: allocLineNo === undefined ? 'hit' : 'miss', allocLineNo: allocLineNo ?? -1 });
+    const allocLineNo = this.pendingAlloc.take(r.pid);
+    const f = this.observed;
+    f.lineNo = r.lineNo;
+    f.childPid = childPid;
+    f.observed = allocLineNo === undefined ? 'hit' : 'miss';
+    f.allocLineNo = allocLineNo ?? -1;
+    this.onFork(f);
+  }
+}
+
+// The scorer's pid sets and maps hold one entry nearly always (a fork's
+// task_newtask and sched_process_fork are adjacent lines, as are a parent's
+// alloc_vmap_area and task_newtask), and a Set or Map whose last entry is
+// deleted shrinks its table, to grow it again at the next add: two
+// allocations per fork. So the newest entry sits in fields, the rest in the
+// Set or Map, which then stays empty.
+
+/** Set<number> of pids, as used here. */
+class PidSet {
+  private hasOne = false;
+  private one = 0;
+  private readonly rest = new Set<number>();
+
+  add(pid: number): void {
+    if ((this.hasOne && this.one === pid) || this.rest.has(pid)) return;
+    if (this.hasOne) this.rest.add(this.one);
+    this.one = pid;
+    this.hasOne = true;
+  }
+
+  /** Set.delete. */
+  delete(pid: number): boolean {
+    if (this.hasOne && this.one === pid) {
+      this.hasOne = false;
+      return true;
+    }
+    return this.rest.size > 0 && this.rest.delete(pid);
+  }
+}
+
+/** Map<number, number> of pid → line, as used here. */
+class PidMap {
+  private hasOne = false;
+  private oneKey = 0;
+  private oneValue = 0;
+  private readonly rest = new Map<number, number>();
+
+  set(pid: number, value: number): void {
+    if (this.hasOne && this.oneKey === pid) {
+      this.oneValue = value;
+      return;
+    }
+    if (this.rest.has(pid)) {
+      this.rest.set(pid, value);
+      return;
+    }
+    if (this.hasOne) this.rest.set(this.oneKey, this.oneValue);
+    this.oneKey = pid;
+    this.oneValue = value;
+    this.hasOne = true;
+  }
+
+  /** get and delete. */
+  take(pid: number): number | undefined {
+    if (this.hasOne && this.oneKey === pid) {
+      this.hasOne = false;
+      return this.oneValue;
+    }
+    if (this.rest.size === 0) return undefined;
+    const v = this.rest.get(pid);
+    if (v !== undefined) this.rest.delete(pid);
+    return v;
   }
 }

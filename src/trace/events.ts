@@ -332,7 +332,20 @@ export interface Layout {
   kinds: readonly FieldKind[];
   /** ` key=` for every key but the first, which is `key=` at the start. */
   seps: readonly string[];
+  /** seps as ASCII bytes, and kinds as KIND_CODES, for splitGreedy. */
+  sepBytes: readonly Uint8Array[];
+  kindCodes: Uint8Array;
 }
+
+const K_TEXT = 0;
+const K_WORD = 1;
+const K_INT = 2;
+const K_UDEC = 3;
+const K_HEX = 4;
+const K_HEX0X = 5;
+const K_STATE = 6;
+const K_BOOL = 7;
+const KIND_CODES: Record<FieldKind, number> = { text: K_TEXT, word: K_WORD, int: K_INT, udec: K_UDEC, hex: K_HEX, hex0x: K_HEX0X, state: K_STATE, bool: K_BOOL };
 
 /** Separator candidates tried in one split, all fields together: bounds the work on hostile payloads. */
 const SPLIT_TRIES_MAX = 64;
@@ -342,10 +355,17 @@ function layout(...fields: [string, FieldKind][]): Layout {
     keys: fields.map(([k]) => k),
     kinds: fields.map(([, kind]) => kind),
     seps: fields.map(([k], i) => (i === 0 ? `${k}=` : ` ${k}=`)),
+    sepBytes: fields.map(([k], i) => asciiBytes(i === 0 ? `${k}=` : ` ${k}=`)),
+    kindCodes: Uint8Array.from(fields, ([, kind]) => KIND_CODES[kind]),
   };
 }
 
-const SWITCH_LAYOUT = layout(
+/** The codes of an ASCII string, as bytes. */
+export function asciiBytes(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+export const SWITCH_LAYOUT = layout(
   ['prev_comm', 'text'],
   ['prev_pid', 'int'],
   ['prev_prio', 'int'],
@@ -538,47 +558,109 @@ function optionalNumber(v: string | undefined): number | null {
 // splitFields takes, for each field from the right, the rightmost ` key=` whose
 // value checks and whose prefix splits, backtracking on failure. When the
 // rightmost candidate works at every level — every well-formed payload — that
-// first path is its answer, so splitGreedy tries only that path, on a range of a
-// larger string (the reader's chunk), and records offsets instead of slices. It
-// returns false whenever splitFields could decide otherwise (a check failed,
-// blanks around the payload, a value it cannot judge without the regex): the
-// caller then asks splitFields itself, so the answers are the same by
-// construction.
+// first path is its answer, so splitGreedy tries only that path, on a range of
+// the payload's bytes (the reader's block of ASCII text, read in place), and
+// records offsets instead of slices. It returns false whenever splitFields
+// could decide otherwise (a check failed, blanks around the payload, a value it
+// cannot judge without the regex): the caller then asks splitFields itself, so
+// the answers are the same by construction. Bytes, not the string: a typed-array
+// load is a few instructions where charCodeAt on a string whose representation
+// the compiler cannot know is a dispatch, and these scans are most of a payload's
+// cost.
 
-/** Where each field's value is, after splitGreedy: s[start[i], end[i]). */
+/** Where each field's value is, after splitGreedy: b[start[i], end[i]). */
 export class FieldSpans {
   readonly start = new Int32Array(16);
   readonly end = new Int32Array(16);
 }
 
 /**
- * Greedy split of s[lo, hi) by `lay`, which starts with `prefix` (its first
- * `key=`, or `va_start: ` for alloc_vmap_area). True only if it is splitFields'
- * own answer for s.slice(lo, hi). Every later separator starts with a blank and
- * the `key=` prefixes have none, so no separator can start inside the prefix;
- * for `va_start: ` splitFields splits `va_start=` + the rest, whose separators
- * can only start in the rest too.
+ * Greedy split of b[lo, hi) (ASCII text) by `lay`, which starts with `prefix`
+ * (its first `key=`, or `va_start: ` for alloc_vmap_area). True only if it is
+ * splitFields' own answer for the same text. Every later separator starts with
+ * a blank and the `key=` prefixes have none, so no separator can start inside
+ * the prefix; for `va_start: ` splitFields splits `va_start=` + the rest, whose
+ * separators can only start in the rest too.
+ *
+ * Each separator is where lastIndexOf(sep, end - sep.length) would find it.
+ * Text values are searched from the right. Any other value holds no `=`, so
+ * the rightmost separator ends where the value starts: the value is read from
+ * `end` leftwards and checked as it is read (valueStartBack), and the
+ * separator must be just before it, else the answer is false.
  */
-export function splitGreedy(s: string, lo: number, hi: number, lay: Layout, prefix: string, spans: FieldSpans): boolean {
-  if (hi <= lo || !isPlainEdge(s.charCodeAt(lo)) || !isPlainEdge(s.charCodeAt(hi - 1))) return false;
-  if (hi - lo < prefix.length || !s.startsWith(prefix, lo)) return false;
+export function splitGreedy(b: Uint8Array, lo: number, hi: number, lay: Layout, prefix: Uint8Array, spans: FieldSpans): boolean {
+  if (hi <= lo || !isPlainEdge(b[lo]) || !isPlainEdge(b[hi - 1])) return false;
   const first = lo + prefix.length;
+  if (first > hi || !bytesAt(b, lo, prefix)) return false;
+  const { sepBytes, kindCodes } = lay;
   let end = hi;
-  for (let i = lay.keys.length - 1; i > 0; i--) {
-    const sep = lay.seps[i];
-    const from = end - sep.length;
-    const at = from < first ? -1 : s.lastIndexOf(sep, from);
-    if (at < first) return false;
-    const vs = at + sep.length;
-    if (!valueOkAt(lay.kinds[i], s, vs, end)) return false;
+  for (let i = sepBytes.length - 1; i > 0; i--) {
+    const sep = sepBytes[i];
+    const code = kindCodes[i];
+    let vs: number;
+    if (code === K_TEXT || code === K_WORD) {
+      let at = end - sep.length;
+      while (at >= first && !(b[at] === 32 && bytesAt(b, at, sep))) at--;
+      if (at < first) return false;
+      vs = at + sep.length;
+      if (code === K_WORD && !isWordAt(b, vs, end)) return false;
+    } else {
+      vs = valueStartBack(code, b, first, end);
+      if (vs - sep.length < first || !bytesAt(b, vs - sep.length, sep)) return false;
+    }
     spans.start[i] = vs;
     spans.end[i] = end;
-    end = at;
+    end = vs - sep.length;
   }
-  if (!valueOkAt(lay.kinds[0], s, first, end)) return false;
+  const code = kindCodes[0];
+  if (code === K_WORD ? !isWordAt(b, first, end) : code !== K_TEXT && valueStartBack(code, b, first, end) !== first) return false;
   spans.start[0] = first;
   spans.end[0] = end;
   return true;
+}
+
+/** b holds `word` at `at`. */
+function bytesAt(b: Uint8Array, at: number, word: Uint8Array): boolean {
+  for (let k = 0; k < word.length; k++) if (b[at + k] !== word[k]) return false;
+  return true;
+}
+
+/**
+ * Start of the value of kind `code` (not text or word) that ends at `end`,
+ * read leftwards, no further left than `first`: where valueOk would accept
+ * b[start, end), the longest such run; `first - 1` when there is none.
+ */
+function valueStartBack(code: number, b: Uint8Array, first: number, end: number): number {
+  let i = end;
+  switch (code) {
+    case K_INT:
+      // -?\d{1,10}
+      while (i > first && end - i < 10 && isDigitCode(b[i - 1])) i--;
+      if (i === end) return first - 1;
+      return i > first && b[i - 1] === 45 ? i - 1 : i;
+    case K_UDEC:
+      // \d{1,20}
+      while (i > first && end - i < 20 && isDigitCode(b[i - 1])) i--;
+      return i === end ? first - 1 : i;
+    case K_HEX:
+      // [0-9a-fA-F]{1,16}
+      while (i > first && end - i < 16 && isHexCode(b[i - 1])) i--;
+      return i === end ? first - 1 : i;
+    case K_HEX0X:
+      // 0x[0-9a-fA-F]{1,16}
+      while (i > first && end - i < 16 && isHexCode(b[i - 1])) i--;
+      return i === end || i - 2 < first || b[i - 2] !== 48 || b[i - 1] !== 120 ? first - 1 : i - 2;
+    case K_STATE:
+      // [A-Za-z|+]{1,32}
+      while (i > first && end - i < 32 && isStateCode(b[i - 1])) i--;
+      return i === end ? first - 1 : i;
+    case K_BOOL:
+      if (end - 4 >= first && bytesAt(b, end - 4, TRUE_BYTES)) return end - 4;
+      if (end - 5 >= first && bytesAt(b, end - 5, FALSE_BYTES)) return end - 5;
+      return first - 1;
+    default:
+      return first - 1;
+  }
 }
 
 /** Printable ASCII but not a blank: trim() leaves such an edge alone. */
@@ -594,52 +676,27 @@ function isHexCode(c: number): boolean {
   return isDigitCode(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 }
 
-/** valueOk(kind, s.slice(a, b)), without the slice or the regex; false also when unsure. */
-function valueOkAt(kind: FieldKind, s: string, a: number, b: number): boolean {
-  const n = b - a;
-  switch (kind) {
-    case 'text':
-      return true;
-    case 'word':
-      if (n < 1) return false;
-      for (let i = a; i < b; i++) if (!isPlainEdge(s.charCodeAt(i))) return false;
-      return true;
-    case 'int': {
-      const d = n > 0 && s.charCodeAt(a) === 45 ? a + 1 : a;
-      if (b - d < 1 || b - d > 10) return false;
-      for (let i = d; i < b; i++) if (!isDigitCode(s.charCodeAt(i))) return false;
-      return true;
-    }
-    case 'udec':
-      if (n < 1 || n > 20) return false;
-      for (let i = a; i < b; i++) if (!isDigitCode(s.charCodeAt(i))) return false;
-      return true;
-    case 'hex':
-      if (n < 1 || n > 16) return false;
-      for (let i = a; i < b; i++) if (!isHexCode(s.charCodeAt(i))) return false;
-      return true;
-    case 'hex0x':
-      if (n < 3 || n > 18 || s.charCodeAt(a) !== 48 || s.charCodeAt(a + 1) !== 120) return false;
-      for (let i = a + 2; i < b; i++) if (!isHexCode(s.charCodeAt(i))) return false;
-      return true;
-    case 'state':
-      if (n < 1 || n > 32) return false;
-      for (let i = a; i < b; i++) {
-        const c = s.charCodeAt(i);
-        if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 124 || c === 43)) return false;
-      }
-      return true;
-    case 'bool':
-      return (n === 4 && s.startsWith('true', a)) || (n === 5 && s.startsWith('false', a));
-  }
+/** State letters: __print_flags() letters joined by `|`, with `+` for a preempted task (STATE_RE). */
+function isStateCode(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 124 || c === 43;
 }
 
-/** Number(s.slice(a, b)) of a value that passed the 'int' or 'udec' check. */
-export function numberAt(s: string, a: number, b: number): number {
+/** WORD_RE (\S+) on ASCII: no blank, nothing unprintable. */
+function isWordAt(b: Uint8Array, a: number, e: number): boolean {
+  if (e <= a) return false;
+  for (let i = a; i < e; i++) if (!isPlainEdge(b[i])) return false;
+  return true;
+}
+
+const TRUE_BYTES = asciiBytes('true');
+const FALSE_BYTES = asciiBytes('false');
+
+/** Number() of the text of b[a, e), a value that passed the 'int' or 'udec' check. */
+export function numberAt(b: Uint8Array, a: number, e: number): number {
   // Beyond 15 digits the digit loop could round differently from Number().
-  if (b - a > 15) return Number(s.slice(a, b));
-  const neg = s.charCodeAt(a) === 45;
+  if (e - a > 15) return Number(String.fromCharCode(...b.subarray(a, e)));
+  const neg = b[a] === 45;
   let v = 0;
-  for (let i = neg ? a + 1 : a; i < b; i++) v = v * 10 + (s.charCodeAt(i) - 48);
+  for (let i = neg ? a + 1 : a; i < e; i++) v = v * 10 + (b[i] - 48);
   return neg ? -v : v;
 }

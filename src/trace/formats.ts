@@ -169,6 +169,35 @@ function bytesValue(b: Uint8Array, start: number, end: number): number {
 /** KNOWN_EVENTS as bytes, by length, beside EVENTS_BY_LENGTH. */
 const EVENT_BYTES_BY_LENGTH: Uint8Array[][] = EVENTS_BY_LENGTH.map((names) => names.map((n) => Uint8Array.from(n, (c) => c.charCodeAt(0))));
 
+/** KNOWN_EVENTS by first character (as bytes, beside the constants), for knownEventAt. */
+const EVENTS_BY_FIRST: { names: string[]; bytes: Uint8Array[] }[] = [];
+for (const name of KNOWN_EVENTS) {
+  const group = (EVENTS_BY_FIRST[name.charCodeAt(0)] ??= { names: [], bytes: [] });
+  group.names.push(name);
+  group.bytes.push(Uint8Array.from(name, (c) => c.charCodeAt(0)));
+}
+
+/**
+ * The known event name at b[p] when ": " follows it before `hi` - 1, as the
+ * shared constant, else null. No known name holds a colon or a blank, so
+ * that ": " is the first at or after p: no search for it is needed.
+ */
+function knownEventAt(b: Uint8Array, p: number, hi: number): string | null {
+  const group = EVENTS_BY_FIRST[b[p]];
+  if (group === undefined) return null;
+  const { names, bytes } = group;
+  for (let i = 0; i < bytes.length; i++) {
+    const name = bytes[i];
+    const e = p + name.length;
+    // Where the colon would be decides most candidates in one load.
+    if (b[e] !== CH_COLON || b[e + 1] !== CH_SPACE || e + 1 >= hi) continue;
+    let k = name.length - 1;
+    while (k > 0 && name[k] === b[p + k]) k--;
+    if (k === 0) return names[i];
+  }
+  return null;
+}
+
 /** eventName's known-name lookup on bytes: the shared constant, or null. */
 function knownEventOfBytes(b: Uint8Array, start: number, end: number): string | null {
   const names = EVENT_BYTES_BY_LENGTH[end - start];
@@ -180,6 +209,38 @@ function knownEventOfBytes(b: Uint8Array, start: number, end: number): string | 
     if (k < 0) return EVENTS_BY_LENGTH[end - start][i];
   }
   return null;
+}
+
+// The reader's current block of ASCII text, as the string its records point
+// into (RecordView.text) and as the bytes that string was decoded from, while
+// the block's lines are handed out. Code given the string and offsets into it
+// (the replay driver passes payloads so) reads the bytes instead, a typed-array
+// load being cheaper than charCodeAt (src/replay/fastparse.ts). Only a speed-up:
+// without it the same code copies the payload's bytes.
+let asciiBlockText = '';
+let asciiBlockBytes: Uint8Array | null = null;
+
+/** The bytes of `text` when it is the reader's current ASCII block (same offsets), else null. */
+export function asciiBytesOf(text: string): Uint8Array | null {
+  return asciiBlockBytes !== null && text === asciiBlockText ? asciiBlockBytes : null;
+}
+
+/**
+ * Runs `fn` with `text` (the decoding of `bytes`, pure ASCII) as the current
+ * block; the one before is restored after, so a reader run from inside a
+ * callback only hides the outer block, never swaps its bytes.
+ */
+export function withAsciiBlock(text: string, bytes: Uint8Array, fn: () => void): void {
+  const outerText = asciiBlockText;
+  const outerBytes = asciiBlockBytes;
+  asciiBlockText = text;
+  asciiBlockBytes = bytes;
+  try {
+    fn();
+  } finally {
+    asciiBlockText = outerText;
+    asciiBlockBytes = outerBytes;
+  }
 }
 
 /**
@@ -443,14 +504,32 @@ export class EventLineParser {
     // is several times faster than a loop over the header's padding.
     const colon = this.colonSpaceFrom(text, lo);
     if (colon + 1 >= hi) return null;
+    // Numbers are summed while their digits are scanned, right to left: exact
+    // (so equal to bytesValue) up to 15 digits; a longer seconds field is read
+    // again as bytesValue reads it.
     let j = colon - 1;
-    while (j >= lo && isDigit(b[j])) j--;
+    let frac = 0;
+    let scale = 1;
+    for (; j >= lo; j--) {
+      const c = b[j];
+      if (!isDigit(c)) break;
+      frac += (c - CH_0) * scale;
+      scale *= 10;
+    }
     const fracDigits = colon - 1 - j;
     if (fracDigits < 1 || fracDigits > FRAC_DIGITS_MAX || j < lo || b[j] !== CH_DOT) return null;
     let k = j - 1;
-    while (k >= lo && isDigit(b[k])) k--;
+    let sec = 0;
+    scale = 1;
+    for (; k >= lo; k--) {
+      const c = b[k];
+      if (!isDigit(c)) break;
+      sec += (c - CH_0) * scale;
+      scale *= 10;
+    }
     if (k === j - 1 || k < lo || colon - (k + 1) > TS_CHARS_MAX - 1 || !isBlank(b[k])) return null;
-    const tsNs = bytesValue(b, k + 1, j) * 1e9 + bytesValue(b, j + 1, colon) * NS_PER_FRAC_DIGITS[fracDigits];
+    if (j - 1 - k > 15) sec = bytesValue(b, k + 1, j);
+    const tsNs = sec * 1e9 + frac * NS_PER_FRAC_DIGITS[fracDigits];
     let end = skipBlankBytesBack(b, k, lo);
     if (end < lo) return null;
     let flagsStart = 0;
@@ -474,20 +553,25 @@ export class EventLineParser {
     if (pidEnd < lo || b[pidEnd] === CH_RPAREN) return null;
     i = pidEnd;
     const pidStop = pidEnd - PID_DIGITS_MAX;
-    while (i >= lo && i > pidStop && isDigit(b[i])) i--;
+    let pid = 0;
+    scale = 1;
+    for (; i >= lo && i > pidStop; i--) {
+      const c = b[i];
+      if (!isDigit(c)) break;
+      pid += (c - CH_0) * scale;
+      scale *= 10;
+    }
     if (i === pidEnd || i < lo || b[i] !== CH_DASH) return null;
-    const pid = bytesValue(b, i + 1, pidEnd + 1);
     const commEnd = i;
     // scanEvent's first token, with no perf period: `name: ` (a `sys:` prefix dropped).
     let p = colon + 2;
     while (p < hi && isBlank(b[p])) p++;
-    // A known name up to the next ": " is what the scan below would find (no
+    // A known name followed by ": " is what the scan below would find (no
     // blank or colon in it), without reading it twice.
-    const e = this.colonSpaceFrom(text, p);
-    const known = e + 1 < hi ? knownEventOfBytes(b, p, e) : null;
+    const known = knownEventAt(b, p, hi);
     if (known !== null) {
       this.family = 'ftrace';
-      return fillView(view, lineNo, pid, cpu, tsNs, known, text, lo, commEnd, flagsStart, flagsEnd, e + 2, hi);
+      return fillView(view, lineNo, pid, cpu, tsNs, known, text, lo, commEnd, flagsStart, flagsEnd, p + known.length + 2, hi);
     }
     let nameStart = p;
     const stop = Math.min(hi, p + EVENT_CHARS_MAX);
