@@ -16,6 +16,7 @@ import { defaultCosts, type CostTable } from '../cost/table.ts';
 import { Kernel, ModelUsageError, TASK_DEAD } from '../kernel/kernel.ts';
 import { RcuCbKind } from '../kernel/rcu.ts';
 import { parseKmemCacheAlloc } from '../trace/events.ts';
+import { PidMap, PidSet } from './pidsets.ts';
 import { ProvisionalPidTracer } from './provisional.ts';
 import type { LostEvents, TraceRecord } from '../trace/types.ts';
 import {
@@ -123,10 +124,10 @@ export class ReplayDriver {
   private gpKthreadPid = -1;
   /** Per CPU: callbacks queued there before this time are proven ready by a free on another CPU. */
   private readonly crossProvenNs: Float64Array;
-  /** Tasks between sched_process_exit and their final switch → group_dead. */
-  private readonly exiting = new Map<number, boolean>();
+  /** Tasks between sched_process_exit and their final switch → group_dead (1) or not (0). */
+  private readonly exiting = new PidMap();
   /** Children announced by task_newtask whose sched_process_fork is still to come. */
-  private readonly newtaskSeen = new Set<number>();
+  private readonly newtaskSeen = new PidSet();
   /** parent pid → provisional child pid, between the task_struct marker and task_newtask. */
   private readonly marked = new Map<number, { pid: number; lineNo: number; cpu: number; outcomes: (Outcome | null)[] }>();
   private nextSyntheticPid = SYNTHETIC_PID_BASE;
@@ -262,11 +263,10 @@ export class ReplayDriver {
       // preempted on the way (R+); the model's doExit sets TASK_DEAD at once,
       // so it is applied here, just before the final switch.
       const t = this.primary.task(prevPid);
-      const groupDead = this.exiting.get(prevPid);
-      if (groupDead === undefined) this.anomalies.exitsMissing++;
-      else this.exiting.delete(prevPid);
+      const gd = this.exiting.take(prevPid);
+      if (gd === undefined) this.anomalies.exitsMissing++;
       if (t !== undefined && t.state !== TASK_DEAD) {
-        for (const k of this.kernels) k.doExit(cpu, r.tsNs, prevPid, groupDead ?? true);
+        for (const k of this.kernels) k.doExit(cpu, r.tsNs, prevPid, gd !== 0);
       }
       this.finalSwitchNs.set(prevPid, r.tsNs);
       if (this.uncertain[cpu]) this.lostPut(cpu);
@@ -396,7 +396,7 @@ export class ReplayDriver {
     this.syncCurrent(r.cpu, r.tsNs, r.pid, r, 0);
     // do_exit() runs in the exiting task: the line's comm is its comm after any exec.
     if (this.pidTracer !== null && r.pid === pid) this.learnComm(pid, r.comm);
-    this.exiting.set(pid, groupDead);
+    this.exiting.set(pid, groupDead ? 1 : 0);
   }
 
   private onFree(r: TraceRecord, s: string, lo: number, hi: number): void {
