@@ -559,9 +559,10 @@ export class ReplayDriver {
    * no decision reads a comm after adoption, and untraced replays skip the strings.
    */
   private learnComm(pid: number, comm: string): void {
+    // Only the primary model's events are written.
     const t = this.primary.task(pid);
     if (t === undefined || t.comm === comm || comm === '<...>') return;
-    for (const k of this.kernels) if (k.hasTask(pid)) k.setComm(pid, comm);
+    this.primary.setComm(pid, comm);
   }
 
   private retireProvisional(pid: number): void {

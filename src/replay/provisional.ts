@@ -19,8 +19,6 @@ export class ProvisionalPidTracer implements Tracer {
   private readonly provisional = new Set<number>();
   /** Provisional pid → the clone's events: held[from, to), and the marker's time. */
   private readonly clones = new Map<number, { from: number; to: number; startNs: number }>();
-  /** Events flushed before their provisional pid was resolved (MAX_HELD reached). */
-  overflowed = 0;
 
   constructor(private readonly sink: Tracer) {}
 
@@ -30,10 +28,7 @@ export class ProvisionalPidTracer implements Tracer {
       return;
     }
     this.held.push(e);
-    if (this.held.length >= MAX_HELD) {
-      this.overflowed += this.held.length;
-      this.flush();
-    }
+    if (this.held.length >= MAX_HELD) this.flush();
   }
 
   /** `pid` is a placeholder until resolve() or release(); the clone starts now, at `startNs`. */
