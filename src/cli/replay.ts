@@ -99,10 +99,21 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   if (minAgreement !== null) {
-    for (const r of results) if (r.agreement === null || r.agreement < minAgreement) return EXIT_FINDINGS;
+    // Every trace below the bar is named, not just the first.
+    let below = 0;
+    for (const r of results) {
+      if (r.agreement !== null && r.agreement >= minAgreement) continue;
+      below++;
+      const got = r.agreement === null ? 'no scored forks' : `agreement ${pct(r.agreement)}`;
+      process.stderr.write(`kstack replay: ${r.trace} (${r.config}): ${got}, below --min-agreement ${pct(minAgreement)}\n`);
+    }
+    if (below > 0) return EXIT_FINDINGS;
   }
   return EXIT_OK;
 }
+
+/** A fraction as a percentage with two decimals (n/a for none). */
+const pct = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
 
 /** The --json shape: the issue's required keys first, then the detail. */
 export function toJson(r: ReplayResult): Record<string, unknown> {
@@ -133,7 +144,6 @@ export function toJson(r: ReplayResult): Record<string, unknown> {
 
 function renderValidation(r: ReplayResult): string {
   const c = r.confusion;
-  const pct = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
   const lines = [
     `${r.trace} (${r.config}, ${r.cpus} CPUs): ${r.events} events, ${r.forks} forks`,
     `  scored ${r.scored}, burn-in ${r.burnIn} (prediction depended on the unknown starting cache fill)` +
