@@ -21,7 +21,8 @@ hit or miss. The prediction never reads the vmalloc:* events.
                        in the parent (the answer key); confusion matrix, per-CPU
                        breakdown, predicted vs observed stack vfrees and purges,
                        the first disagreements with the lines around them
-  --min-agreement X    with --validate: exit 1 if agreement < X (0..1 or a %)
+  --min-agreement X    with --validate: exit 1 if agreement < X (0..1 or a %),
+                       naming each trace below X on stderr
   --config C,...       presets (default linux-6.18); several give a what-if table
   --set K=V,...        knob overrides; comma lists sweep (e.g. NR_CACHED_STACKS=1,2,4,8)
   --cpus N             CPU count (default: NAME.meta.json nr_cpus, else the trace)
@@ -100,14 +101,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (minAgreement !== null) {
     // Every trace below the bar is named, not just the first.
-    let below = 0;
+    let below = false;
     for (const r of results) {
       if (r.agreement !== null && r.agreement >= minAgreement) continue;
-      below++;
+      below = true;
       const got = r.agreement === null ? 'no scored forks' : `agreement ${pct(r.agreement)}`;
       process.stderr.write(`kstack replay: ${r.trace} (${r.config}): ${got}, below --min-agreement ${pct(minAgreement)}\n`);
     }
-    if (below > 0) return EXIT_FINDINGS;
+    if (below) return EXIT_FINDINGS;
   }
   return EXIT_OK;
 }
