@@ -236,7 +236,7 @@ function allocPageStack(k: Kernel, cpu: number, tsk: TaskStruct): KStack | null 
     return null;
   }
   if (got.slow) k.stats.pageAllocSlow++;
-  chargeColdStack(k, k.zone.lastTouchNs[got.pfn]);
+  chargeColdStack(k, k.zone.lastTouchNs(got.pfn));
   const s = k.newStack();
   s.vmapped = false;
   s.addr = got.pfn * 4096;
@@ -267,7 +267,7 @@ export function chargeColdStack(k: Kernel, lastTouchNs: number): void {
 
 export function freePageStack(k: Kernel, cpu: number, s: KStack): void {
   const order = k.cfg.THREAD_SIZE_ORDER;
-  for (const pfn of s.pfns) k.zone.lastTouchNs[pfn] = s.lastTouchNs;
+  for (const pfn of s.pfns) k.zone.setLastTouchNs(pfn, s.lastTouchNs);
   k.zone.freePagesAt(s.pfns[0], order, cpu);
   k.spendFree(k.costs.pageFreeOrder2Ns);
   k.stackPagesChanged(-s.pfns.length);

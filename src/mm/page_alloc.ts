@@ -38,7 +38,7 @@ interface PerCpuPages {
 
 export class BuddyZone {
   readonly nrPages: number;
-  /** Head pfn of a free block → its order; NONE when not a free-block head. */
+  /** Head pfn of a free block → its order + 1; 0 when not a free-block head (so a new zone needs no fill). */
   private readonly freeOrder: Int8Array;
   /** Doubly linked free lists threaded through the pfns (struct list_head lru). */
   private readonly next: Int32Array;
@@ -46,8 +46,8 @@ export class BuddyZone {
   private readonly heads: Int32Array;
   readonly nrFree: Int32Array;
   readonly use: Uint8Array;
-  /** When each page's contents were last used (its stack's last run): a cache-coldness proxy. */
-  readonly lastTouchNs: Float64Array;
+  /** When each page's contents were last used (its stack's last run), plus 1; 0: never (lastTouchNs()). */
+  private readonly touchedNs: Float64Array;
   private readonly pcp: PerCpuPages[] = [];
   freePages = 0;
   compactions = 0;
@@ -59,24 +59,38 @@ export class BuddyZone {
     }
     this.nrPages = nrPages;
     // One allocation for every per-page array (the checker builds a zone per explored path):
-    // 8-byte times first, then the 4-byte links, then the byte-sized fields.
+    // 8-byte times first, then the 4-byte links, then the byte-sized fields. Zero
+    // means "none" in each per-page array, and next/prev are read only for pages
+    // on a free list, so none is filled: pages the run never touches are never
+    // faulted in (a zone is 4.7 MB, and a validated replay builds one per fill).
     const buf = new ArrayBuffer(nrPages * (8 + 4 + 4 + 1 + 1) + MAX_ORDER * 8);
     let at = 0;
-    this.lastTouchNs = new Float64Array(buf, at, nrPages).fill(Number.NEGATIVE_INFINITY);
+    this.touchedNs = new Float64Array(buf, at, nrPages);
     at += nrPages * 8;
-    this.next = new Int32Array(buf, at, nrPages).fill(NONE);
+    this.next = new Int32Array(buf, at, nrPages);
     at += nrPages * 4;
-    this.prev = new Int32Array(buf, at, nrPages).fill(NONE);
+    this.prev = new Int32Array(buf, at, nrPages);
     at += nrPages * 4;
     this.heads = new Int32Array(buf, at, MAX_ORDER).fill(NONE);
     at += MAX_ORDER * 4;
     this.nrFree = new Int32Array(buf, at, MAX_ORDER);
     at += MAX_ORDER * 4;
-    this.freeOrder = new Int8Array(buf, at, nrPages).fill(NONE);
+    this.freeOrder = new Int8Array(buf, at, nrPages);
     at += nrPages;
     this.use = new Uint8Array(buf, at, nrPages);
     for (let c = 0; c < cpuCount; c++) this.pcp.push({ pfns: [], high: 186, batch: 31 });
     this.fillFreeLists();
+  }
+
+  /** When page `pfn`'s contents were last used; -Infinity if never. */
+  lastTouchNs(pfn: number): number {
+    const t = this.touchedNs[pfn];
+    return t === 0 ? Number.NEGATIVE_INFINITY : t - 1;
+  }
+
+  /** Records when page `pfn`'s contents were last used (ns >= 0, or -Infinity). */
+  setLastTouchNs(pfn: number, ns: number): void {
+    this.touchedNs[pfn] = ns + 1;
   }
 
   /** Every page free, as top-order blocks in descending pfn order so the list head is the lowest pfn. */
@@ -112,7 +126,7 @@ export class BuddyZone {
   private freeOnePage(pfn: number, order: number): void {
     while (order < MAX_ORDER - 1) {
       const buddy = pfn ^ (1 << order);
-      if (buddy >= this.nrPages || this.freeOrder[buddy] !== order) break;
+      if (buddy >= this.nrPages || this.freeOrder[buddy] !== order + 1) break;
       this.delFromFreeList(buddy, order);
       pfn &= buddy;
       order++;
@@ -296,7 +310,7 @@ export class BuddyZone {
     this.prev[pfn] = NONE;
     if (head !== NONE) this.prev[head] = pfn;
     this.heads[order] = pfn;
-    this.freeOrder[pfn] = order;
+    this.freeOrder[pfn] = order + 1;
     this.nrFree[order]++;
   }
 
@@ -308,7 +322,7 @@ export class BuddyZone {
     if (n !== NONE) this.prev[n] = p;
     this.next[pfn] = NONE;
     this.prev[pfn] = NONE;
-    this.freeOrder[pfn] = NONE;
+    this.freeOrder[pfn] = 0;
     this.nrFree[order]--;
   }
 }

@@ -397,7 +397,7 @@ export function vfree(k: Kernel, cpu: number, s: KStack): void {
   const nrPages = s.pfns.length;
   k.spendFree(c.vmapAreaFreeNs + nrPages * (c.unmapPageNs + c.pageFreeOrder0Ns));
   for (const pfn of s.pfns) {
-    k.zone.lastTouchNs[pfn] = s.lastTouchNs;
+    k.zone.setLastTouchNs(pfn, s.lastTouchNs);
     k.zone.freePagesAt(pfn, 0, cpu);
   }
   k.stackPagesChanged(-nrPages);
