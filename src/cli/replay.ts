@@ -20,7 +20,10 @@ hit or miss. The prediction never reads the vmalloc:* events.
   --validate           score predictions against the stack-sized alloc_vmap_area
                        in the parent (the answer key); confusion matrix, per-CPU
                        breakdown, predicted vs observed stack vfrees and purges,
-                       the first disagreements with the lines around them
+                       the first disagreements with the lines around them.
+                       A predicted total shows its spread over the starting
+                       fills when they differ; "+N unclassified" counts frees
+                       of pre-trace areas the answer key cannot tell from stacks
   --min-agreement X    with --validate: exit 1 if agreement < X (0..1 or a %),
                        naming each trace below X on stderr
   --config C,...       presets (default linux-6.18); several give a what-if table
@@ -154,7 +157,7 @@ function renderValidation(r: ReplayResult): string {
     '                 observed hit  observed miss',
     `  predicted hit  ${String(c.hitHit).padStart(12)}  ${String(c.hitMiss).padStart(13)}`,
     `  predicted miss ${String(c.missHit).padStart(12)}  ${String(c.missMiss).padStart(13)}`,
-    `  stack vfrees: predicted ${r.vfrees.predicted}, observed ${r.vfrees.observed}; purges: predicted ${r.purges.predicted}, observed ${r.purges.observed}`,
+    `  stack vfrees: predicted ${predicted(r.vfrees)}, observed ${observed(r.vfrees)}; purges: predicted ${predicted(r.purges)}, observed ${r.purges.observed}`,
   ];
   for (const p of r.perCpu) {
     lines.push(
@@ -223,4 +226,20 @@ function parseFraction(v: string): number {
 function positiveInt(v: string, name: string, max: number): number {
   if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new UsageError(`${name} ${v}: expected a whole number from 1 to ${max}`);
   return Number(v);
+}
+
+/** A predicted total, with the spread the unknown starting fill leaves when there is one. */
+function predicted(t: ReplayResult['vfrees']): string {
+  return t.predictedMin === t.predictedMax ? String(t.predicted) : `${t.predicted} (${t.predictedMin}-${t.predictedMax} over the starting fills)`;
+}
+
+/**
+ * An observed total, with the frees the answer key could not classify: the
+ * first free_vmap_area_noflush after the trace starts or after a purge, of a
+ * THREAD_SIZE-aligned area allocated before the trace, has no nr_lazy before
+ * it to tell a stack's 5 pages by.
+ */
+function observed(t: ReplayResult['vfrees']): string {
+  const n = t.observedUnclassified;
+  return n === 0 ? String(t.observed) : `${t.observed} (+${n} unclassified)`;
 }

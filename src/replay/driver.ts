@@ -90,6 +90,11 @@ const KTHREADD_PID = 2;
 /** `Start RCU core` times kept per CPU for crossProof (a few hundred ms of a busy CPU). */
 const CORE_RING = 1024;
 
+/** The totals fillRange is asked for: they must be kept at convergence, when the other fills are dropped. */
+export const vfreesOf = (k: Kernel): number => k.stats.vfrees;
+export const purgesOf = (k: Kernel): number => k.stats.purges;
+const FILL_RANGE_STATS = [vfreesOf, purgesOf];
+
 export class ReplayDriver {
   /** kernels[i] started with fills[i] stacks cached on every CPU. */
   kernels: Kernel[];
@@ -108,6 +113,8 @@ export class ReplayDriver {
   burnIn = 0;
   /** Line of the first fork after which all variants agreed for good, or -1. */
   convergedAtLine = -1;
+  /** fillRange at convergence, as offsets from the primary's count (the variants are gone after). */
+  private readonly convergedDelta = new Map<(k: Kernel) => number, { min: number; max: number }>();
   forks = 0;
   readonly cpuCount: number;
   private readonly nrCached: number;
@@ -172,7 +179,7 @@ export class ReplayDriver {
     this.pidTracer?.finish();
   }
 
-  /** The variant whose totals are reported (full caches at the start). */
+  /** The variant whose totals are reported (full caches at the start); fillRange gives the others' spread. */
   get primary(): Kernel {
     return this.kernels[0];
   }
@@ -573,6 +580,29 @@ export class ReplayDriver {
     for (const k of this.kernels) k.changePid(pid, synthetic);
   }
 
+  /**
+   * A total (stack vfrees, purges) as the unknown starting fill leaves it:
+   * the primary model's count, and the least and most any starting fill
+   * gives. The variants may count differently until they converge (a stack
+   * released into a cache one fill has room in and another has not), and
+   * from then on they would all add the same.
+   */
+  fillRange(stat: (k: Kernel) => number): { value: number; min: number; max: number } {
+    const k0 = this.kernels[0];
+    const value = stat(k0);
+    if (this.kernels.length < 2) {
+      const d = this.convergedDelta.get(stat);
+      return { value, min: value + (d?.min ?? 0), max: value + (d?.max ?? 0) };
+    }
+    let min = value;
+    let max = value;
+    for (const k of this.kernels) {
+      min = Math.min(min, stat(k));
+      max = Math.max(max, stat(k));
+    }
+    return { value, min, max };
+  }
+
   /** Drops the variants once every CPU's cache agrees and no stack waits for RCU in any. */
   private checkConverged(lineNo: number): void {
     if (this.kernels.length < 2) return;
@@ -581,6 +611,10 @@ export class ReplayDriver {
     for (let c = 0; c < this.cpuCount; c++) {
       const occ = k0.cacheOccupancy(c);
       for (let i = 1; i < this.kernels.length; i++) if (this.kernels[i].cacheOccupancy(c) !== occ) return;
+    }
+    for (const stat of FILL_RANGE_STATS) {
+      const r = this.fillRange(stat);
+      this.convergedDelta.set(stat, { min: r.min - r.value, max: r.max - r.value });
     }
     this.kernels = [k0];
     this.fills = [this.fills[0]];

@@ -9,7 +9,7 @@ import type { KernelConfig } from '../config/knobs.ts';
 import { EventLineParser, RecordView } from '../trace/formats.ts';
 import { readTrace } from '../trace/reader.ts';
 import type { ReaderStats, TraceRecord } from '../trace/types.ts';
-import { type Anomalies, type ForkPrediction, type Outcome, type ParsedPayload, ReplayDriver } from './driver.ts';
+import { type Anomalies, type ForkPrediction, type Outcome, type ParsedPayload, purgesOf, ReplayDriver, vfreesOf } from './driver.ts';
 import { EV_FORK, EV_NEWTASK, eventKind, isAnswerKeyKind, PayloadFields, parseForkAt, parseNewtaskAt } from './fastparse.ts';
 import { type ObservedFork, VmallocScorer } from './scorer.ts';
 
@@ -68,8 +68,15 @@ export interface ReplayResult {
   agreement: number | null;
   confusion: Confusion;
   perCpu: { cpu: number; forks: number; scored: number; agreement: number | null; confusion: Confusion; vfreesPredicted: number; vfreesObserved: number }[];
-  vfrees: { predicted: number; observed: number };
-  purges: { predicted: number; observed: number };
+  /**
+   * Predicted by the primary model (full caches at the start); predictedMin
+   * and predictedMax are the least and most any starting fill gives, since
+   * the caches' contents at trace start are unknown. observedUnclassified:
+   * vfrees the answer key could not tell stack from other (the first after the
+   * trace starts or after a purge, of an area allocated before the trace).
+   */
+  vfrees: { predicted: number; predictedMin: number; predictedMax: number; observed: number; observedUnclassified: number };
+  purges: { predicted: number; predictedMin: number; predictedMax: number; observed: number; observedUnclassified: number };
   stackAllocsObserved: number;
   model: ModelTotals;
   /** Starting fills still considered at the end (1 once converged). */
@@ -225,8 +232,8 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
     agreement: opts.validate && v.scored > 0 ? (v.confusion.hitHit + v.confusion.missMiss) / v.scored : null,
     confusion: v.confusion,
     perCpu,
-    vfrees: { predicted: st.vfrees, observed: scorer?.observedVfrees ?? 0 },
-    purges: { predicted: st.purges, observed: scorer?.observedPurges ?? 0 },
+    vfrees: predictedRange(d.fillRange(vfreesOf), scorer?.observedVfrees ?? 0, scorer?.unclassifiedVfrees ?? 0),
+    purges: predictedRange(d.fillRange(purgesOf), scorer?.observedPurges ?? 0, 0),
     stackAllocsObserved: scorer?.stackAllocs ?? 0,
     model: {
       forks: st.forks,
@@ -430,4 +437,8 @@ function formatFields(lineNo: number, comm: string, pid: number, cpu: number, ts
   const sec = Math.floor(tsNs / 1e9);
   const usec = Math.floor((tsNs % 1e9) / 1000);
   return `${lineNo}: ${comm}-${pid} [${String(cpu).padStart(3, '0')}] ${sec}.${String(usec).padStart(6, '0')}: ${event}: ${payload}`;
+}
+
+function predictedRange(r: { value: number; min: number; max: number }, observed: number, observedUnclassified: number): ReplayResult['vfrees'] {
+  return { predicted: r.value, predictedMin: r.min, predictedMax: r.max, observed, observedUnclassified };
 }

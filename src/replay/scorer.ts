@@ -46,9 +46,12 @@ export class VmallocScorer {
   observedVfrees = 0;
   readonly observedVfreesByCpu: number[] = [];
   observedPurges = 0;
+  /** Frees that may have been stacks but could not be told (see EV_FREE_VMAP): the observed count is observedVfrees to observedVfrees plus these. */
+  unclassifiedVfrees = 0;
   stackAllocs = 0;
   private readonly sizeBytes: number;
   private readonly alignBytes: number;
+  private readonly alignBig: bigint;
   private readonly lazyPagesPerStack: number;
   /** parent pid → line of its pending stack-sized alloc_vmap_area. */
   private readonly pendingAlloc = new PidMap();
@@ -63,6 +66,7 @@ export class VmallocScorer {
   constructor(opts: ScorerOptions) {
     this.sizeBytes = opts.threadSizeBytes + PAGE_BYTES;
     this.alignBytes = opts.threadSizeBytes;
+    this.alignBig = BigInt(opts.threadSizeBytes);
     this.lazyPagesPerStack = this.sizeBytes / PAGE_BYTES;
     this.onFork = opts.onFork;
   }
@@ -87,6 +91,9 @@ export class VmallocScorer {
         if (!parseFreeVmapAt(s, lo, hi, o)) return;
         // A stack allocated before the trace is known only by the 5 pages it adds to nr_lazy.
         const isStack = this.stackAddrs.delete(o.addr) || (this.lastNrLazy >= 0 && o.num - this.lastNrLazy === this.lazyPagesPerStack);
+        // The first free after the trace starts (or after a purge) has no nr_lazy before it to
+        // tell its size by: a THREAD_SIZE-aligned one may be a stack allocated before the trace.
+        if (!isStack && this.lastNrLazy < 0 && o.addr % this.alignBig === 0n) this.unclassifiedVfrees++;
         this.lastNrLazy = o.num;
         if (!isStack) return;
         this.observedVfrees++;

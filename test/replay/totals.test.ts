@@ -1,0 +1,85 @@
+// The totals beside the per-fork score: predicted stack vfrees as a spread over
+// the unknown starting fills, and observed vfrees with the frees the answer key
+// cannot classify (src/replay/scorer.ts, src/replay/driver.ts fillRange).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { getPreset } from '../../src/config/index.ts';
+import { replayTrace } from '../../src/replay/replay.ts';
+import { VmallocScorer } from '../../src/replay/scorer.ts';
+import { readTraceText } from '../../src/trace/reader.ts';
+
+const THREAD_SIZE = 16384;
+
+/** ftrace lines from one task on CPU 0, one payload each. */
+function lines(...events: string[]): string {
+  return events.map((e, i) => `          tbench-100     [000] .....   10.${String(100000 + i).slice(1)}0: ${e}\n`).join('');
+}
+
+function score(text: string): VmallocScorer {
+  const s = new VmallocScorer({ threadSizeBytes: THREAD_SIZE, onFork() {} });
+  readTraceText(text, { onRecord: (r) => s.onRecord(r) });
+  return s;
+}
+
+const free = (va: number, nrLazy: number): string => `free_vmap_area_noflush: va_start=0x${(0xffffc90000000000n + BigInt(va)).toString(16)} nr_lazy=${nrLazy} nr_lazy_max=16384`;
+
+describe('observed stack vfrees', () => {
+  it('the first free has no nr_lazy before it: aligned, it is unclassified; the next is told by its 5 pages', () => {
+    const s = score(lines(free(4 * THREAD_SIZE, 40), free(9 * THREAD_SIZE, 45), free(3 * 4096 + THREAD_SIZE, 46)));
+    assert.equal(s.unclassifiedVfrees, 1);
+    assert.equal(s.observedVfrees, 1, 'the second free adds 5 pages: a stack');
+  });
+
+  it('a first free not aligned to THREAD_SIZE cannot be a stack', () => {
+    const s = score(lines(free(THREAD_SIZE + 4096, 40)));
+    assert.equal(s.unclassifiedVfrees, 0);
+    assert.equal(s.observedVfrees, 0);
+  });
+
+  it('a purge leaves no nr_lazy to count from again', () => {
+    const s = score(
+      lines(
+        free(THREAD_SIZE, 40),
+        free(2 * THREAD_SIZE, 45),
+        'purge_vmap_area_lazy: start=0xffffc90000000000 end=0xffffc90000100000 num_purged=9',
+        free(5 * THREAD_SIZE, 5),
+        free(6 * THREAD_SIZE, 10),
+      ),
+    );
+    assert.equal(s.unclassifiedVfrees, 2);
+    assert.equal(s.observedVfrees, 2);
+    assert.equal(s.observedPurges, 1);
+  });
+
+  it('a free of a stack allocated in the trace is a stack whatever came before', () => {
+    const va = 12 * THREAD_SIZE;
+    const alloc = `alloc_vmap_area: va_start: ${0xffffc90000000000n + BigInt(va)} size=20480 align=16384 vstart=0xffffc90000000000 vend=0xffffe8ffffffffff failed=0`;
+    const s = score(lines(alloc, free(va, 5)));
+    assert.equal(s.observedVfrees, 1);
+    assert.equal(s.unclassifiedVfrees, 0);
+  });
+});
+
+describe('predicted stack vfrees over the starting fills', () => {
+  it('rec-fork-2000: the fills differ before they converge, and the primary is one of them', async () => {
+    const r = await replayTrace('examples/traces/recorded/rec-fork-2000.trace.gz', { config: getPreset('linux-6.18'), validate: true });
+    const v = r.vfrees;
+    assert.ok(v.predictedMin < v.predictedMax, `spread ${v.predictedMin}-${v.predictedMax}`);
+    assert.ok(v.predictedMin <= v.predicted && v.predicted <= v.predictedMax);
+    assert.ok(v.predictedMin <= v.observed && v.observed <= v.predictedMax + v.observedUnclassified, `observed ${v.observed}`);
+  });
+
+  it('rec-burst-4-2500: the spread is kept when the fills converge and only the primary runs on', async () => {
+    const r = await replayTrace('examples/traces/recorded/rec-burst-4-2500.trace.gz', { config: getPreset('linux-6.18'), validate: true });
+    assert.ok(r.convergedAtLine > 0, 'the fills converge in this trace');
+    const v = r.vfrees;
+    assert.ok(v.predictedMin < v.predictedMax, `spread ${v.predictedMin}-${v.predictedMax}`);
+    assert.ok(v.predictedMin <= v.observed && v.observed <= v.predictedMax, `observed ${v.observed}`);
+  });
+
+  it('without --validate one model runs: no spread', async () => {
+    const r = await replayTrace('examples/traces/recorded/rec-fork-2000.trace.gz', { config: getPreset('linux-6.18'), validate: false });
+    assert.equal(r.vfrees.predictedMin, r.vfrees.predicted);
+    assert.equal(r.vfrees.predictedMax, r.vfrees.predicted);
+  });
+});
