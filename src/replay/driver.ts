@@ -15,7 +15,6 @@ import type { KernelConfig } from '../config/knobs.ts';
 import { defaultCosts, type CostTable } from '../cost/table.ts';
 import { Kernel, ModelUsageError, TASK_DEAD } from '../kernel/kernel.ts';
 import { RcuCbKind } from '../kernel/rcu.ts';
-import { parseKmemCacheAlloc } from '../trace/events.ts';
 import { PidMap, PidSet } from './pidsets.ts';
 import { ProvisionalPidTracer } from './provisional.ts';
 import type { LostEvents, TraceRecord } from '../trace/types.ts';
@@ -34,6 +33,7 @@ import {
   parseExitAt,
   parseForkAt,
   parseFreeAt,
+  parseKmemTaskStructAt,
   parseMigrateAt,
   parseNewtaskAt,
   parseSwitchAt,
@@ -229,7 +229,7 @@ export class ReplayDriver {
           if (hi - lo >= 14 && s.startsWith('Start RCU core', lo)) this.onRcuCoreStart(r);
           return;
         case EV_KMEM_CACHE_ALLOC:
-          this.onKmemCacheAlloc(r, s.slice(lo, hi));
+          this.onKmemCacheAlloc(r, s, lo, hi);
           return;
         default:
           return;
@@ -288,11 +288,9 @@ export class ReplayDriver {
     if (dead) this.checkConverged(r.lineNo);
   }
 
-  private onKmemCacheAlloc(r: TraceRecord, payload: string): void {
-    const a = parseKmemCacheAlloc(payload);
-    if (a === null) return;
-    const isTaskStruct = a.name === 'task_struct' || (a.name === null && a.callSite.startsWith('dup_task_struct'));
-    if (!isTaskStruct || r.pid === 0) return;
+  private onKmemCacheAlloc(r: TraceRecord, s: string, lo: number, hi: number): void {
+    const k = this.scratch;
+    if (!parseKmemTaskStructAt(s, lo, hi, k) || !k.flag || r.pid === 0) return;
     // dup_task_struct(): the stack is taken right after this allocation, on this CPU.
     this.syncCurrent(r.cpu, r.tsNs, r.pid, r, 0);
     if (this.pidTracer !== null) this.learnComm(r.pid, r.comm);

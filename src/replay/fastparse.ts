@@ -19,12 +19,14 @@ import {
   FieldSpans,
   FORK_LAYOUT,
   FREE_VMAP_LAYOUT,
+  KMEM_CACHE_ALLOC_LAYOUT,
   MIGRATE_LAYOUT,
   NEWTASK_LAYOUT,
   numberAt,
   PURGE_VMAP_LAYOUT,
   parseAllocVmapArea,
   parseFreeVmapAreaNoflush,
+  parseKmemCacheAlloc,
   parsePurgeVmapAreaLazy,
   parseSchedMigrateTask,
   parseSchedProcessExit,
@@ -302,6 +304,30 @@ export function parseMigrateAt(s: string, lo: number, hi: number, o: PayloadFiel
   if (m === null) return false;
   o.pid = m.pid;
   o.num = m.destCpu;
+  return true;
+}
+
+const P_CALL_SITE = asciiBytes('call_site=');
+const TASK_STRUCT = asciiBytes('task_struct');
+
+/**
+ * kmem_cache_alloc → flag: the object is a task_struct (dup_task_struct()'s
+ * allocation, where the stack is taken next): `name=task_struct`, or, on
+ * kernels that do not print the name, a dup_task_struct call site.
+ */
+export function parseKmemTaskStructAt(s: string, lo: number, hi: number, o: PayloadFields): boolean {
+  const sp = o.spans;
+  if (o.readBytes(s, lo, hi) && splitGreedy(o.b, o.bLo, o.bHi, KMEM_CACHE_ALLOC_LAYOUT, P_CALL_SITE, sp)) {
+    const b = o.b;
+    const a = sp.start[2];
+    let same = sp.end[2] - a === TASK_STRUCT.length;
+    for (let k = 0; same && k < TASK_STRUCT.length; k++) same = b[a + k] === TASK_STRUCT[k];
+    o.flag = same;
+    return true;
+  }
+  const a = parseKmemCacheAlloc(s.slice(lo, hi));
+  if (a === null) return false;
+  o.flag = a.name === 'task_struct' || (a.name === null && a.callSite.startsWith('dup_task_struct'));
   return true;
 }
 

@@ -404,17 +404,19 @@ export const ALLOC_VMAP_LAYOUT = layout(
 );
 export const FREE_VMAP_LAYOUT = layout(['va_start', 'hex0x'], ['nr_lazy', 'udec'], ['nr_lazy_max', 'udec']);
 export const PURGE_VMAP_LAYOUT = layout(['start', 'hex0x'], ['end', 'hex0x'], ['num_purged', 'udec']);
+/** kmem_cache_alloc as 6.18 prints it (with name= and accounted=): the replay's fast path (src/replay/fastparse.ts). */
+export const KMEM_CACHE_ALLOC_LAYOUT = layout(
+  ['call_site', 'text'],
+  ['ptr', 'word'],
+  ['name', 'word'],
+  ['bytes_req', 'udec'],
+  ['bytes_alloc', 'udec'],
+  ['gfp_flags', 'word'],
+  ['node', 'int'],
+  ['accounted', 'bool'],
+);
 const KMEM_LAYOUTS: readonly Layout[] = [
-  layout(
-    ['call_site', 'text'],
-    ['ptr', 'word'],
-    ['name', 'word'],
-    ['bytes_req', 'udec'],
-    ['bytes_alloc', 'udec'],
-    ['gfp_flags', 'word'],
-    ['node', 'int'],
-    ['accounted', 'bool'],
-  ),
+  KMEM_CACHE_ALLOC_LAYOUT,
   layout(
     ['call_site', 'text'],
     ['ptr', 'word'],

@@ -11,6 +11,7 @@ import {
   isDeadState,
   parseAllocVmapArea,
   parseFreeVmapAreaNoflush,
+  parseKmemCacheAlloc,
   parsePurgeVmapAreaLazy,
   parseSchedMigrateTask,
   parseSchedProcessExit,
@@ -28,6 +29,7 @@ import {
   parseForkAt,
   parseFreeAt,
   parseFreeVmapAt,
+  parseKmemTaskStructAt,
   parseMigrateAt,
   parseNewtaskAt,
   parsePurgeVmapAt,
@@ -114,6 +116,14 @@ const CASES: Record<string, { fast: Fast; general: (p: string) => unknown; view:
     },
     view: (o) => [o.addr, o.num],
   },
+  kmem_cache_alloc: {
+    fast: parseKmemTaskStructAt,
+    general: (p) => {
+      const a = parseKmemCacheAlloc(p);
+      return a === null ? null : [a.name === 'task_struct' || (a.name === null && a.callSite.startsWith('dup_task_struct'))];
+    },
+    view: (o) => [o.flag],
+  },
   purge_vmap_area_lazy: {
     fast: parsePurgeVmapAt,
     general: (p) => (parsePurgeVmapAreaLazy(p) === null ? null : []),
@@ -173,6 +183,17 @@ const HOSTILE: Record<string, string[]> = {
     'va_start=ffff nr_lazy=5 nr_lazy_max=1',
   ],
   purge_vmap_area_lazy: ['start=0x1 end=0x2 num_purged=3', 'start=0x1 end=0x2 num_purged='],
+  kmem_cache_alloc: [
+    'call_site=copy_process+0x1a5/0x1d80 ptr=0000000004044000 name=task_struct bytes_req=5888 bytes_alloc=5888 gfp_flags=GFP_KERNEL node=-1 accounted=true',
+    'call_site=copy_process+0x1a5/0x1d80 ptr=0000000004044000 name=task_structs bytes_req=5888 bytes_alloc=5888 gfp_flags=GFP_KERNEL node=-1 accounted=true',
+    'call_site=copy_process+0x1a5/0x1d80 ptr=0000000004044000 name=task_struc bytes_req=5888 bytes_alloc=5888 gfp_flags=GFP_KERNEL node=-1 accounted=true',
+    'call_site=x name=task_struct ptr=1 name=vm_area_struct bytes_req=1 bytes_alloc=1 gfp_flags=GFP_KERNEL node=0 accounted=false',
+    'call_site=dup_task_struct+0x2e/0x1a0 ptr=00000000c3e1a7b1 bytes_req=5888 bytes_alloc=5888 gfp_flags=GFP_KERNEL node=-1 accounted=true',
+    'call_site=dup_task_struct+0x2e/0x1a0 ptr=00000000c3e1a7b1 bytes_req=5888 bytes_alloc=5888 gfp_flags=GFP_KERNEL',
+    'call_site=kmem_cache_alloc_node+0x2e ptr=1 bytes_req=5888 bytes_alloc=5888 gfp_flags=GFP_KERNEL node=-1',
+    'call_site=copy_process+0x1a5/0x1d80 ptr=0000000004044000 name=task_struct bytes_req=x bytes_alloc=5888 gfp_flags=GFP_KERNEL node=-1 accounted=true',
+    'call_site=a b ptr=1 name=task_struct bytes_req=1 bytes_alloc=1 gfp_flags=GFP_KERNEL node=-1 accounted=maybe',
+  ],
 };
 
 function check(event: string, payload: string): void {
