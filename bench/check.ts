@@ -2,9 +2,11 @@
 // step, revisits included) and distinct states per second on
 // reader-vs-exit:stack-trace (linux-6.18), repeated until about a second has
 // passed. Called by `npm run bench`; returns figures without printing.
-import { checkConfig } from '../src/check/exec.ts';
-import { scenarioByName } from '../src/check/scenarios.ts';
-import { DEFAULTS, search } from '../src/check/search.ts';
+import { importEntry } from '../bin/entry.js';
+
+const { checkConfig } = (await importEntry('check/exec')) as typeof import('../src/check/exec.ts');
+const { scenarioByName } = (await importEntry('check/scenarios')) as typeof import('../src/check/scenarios.ts');
+const { DEFAULTS, search } = (await importEntry('check/search')) as typeof import('../src/check/search.ts');
 
 export async function benchCheck(): Promise<Record<string, number | string>> {
   const sc = scenarioByName('reader-vs-exit:stack-trace')!;

@@ -1,7 +1,9 @@
 // Throughput of the trace reader on one file: decompression, line splitting and
 // header parsing, with a trivial onRecord. Called by `npm run bench`.
 
-import { readTrace } from '../src/trace/reader.ts';
+import { importEntry } from '../bin/entry.js';
+
+const { readTrace } = (await importEntry('trace/reader')) as typeof import('../src/trace/reader.ts');
 
 export interface ReaderBench {
   events: number;

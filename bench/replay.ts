@@ -3,8 +3,11 @@
 // measured in the same run. Targets: ≥ 1,300,000 events/s and ≥ half of zcat | wc -l
 // (replayEventsPerSec, the best warm run; the median is printed beside it).
 import { execFileSync } from 'node:child_process';
-import { getPreset } from '../src/config/index.ts';
-import { replayTrace } from '../src/replay/replay.ts';
+import { builtIsFresh, importEntry } from '../bin/entry.js';
+
+// The code the kstack command runs: the compiled build when fresh (bin/entry.js).
+const { getPreset } = (await importEntry('config/index')) as typeof import('../src/config/index.ts');
+const { replayTrace } = (await importEntry('replay/replay')) as typeof import('../src/replay/replay.ts');
 
 const TRACE = 'examples/traces/pthread-loop.trace.gz';
 /**
@@ -46,6 +49,7 @@ export async function benchReplay(path = TRACE): Promise<Record<string, number |
   const zcatLinesPerSec = Math.round(lines / zcatBest);
   return {
     trace: path,
+    code: builtIsFresh() ? 'dist (compiled)' : 'src (tsx)',
     events,
     replaySeconds: Number(best.toFixed(4)),
     firstCallSeconds: Number(firstSeconds.toFixed(4)),

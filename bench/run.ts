@@ -15,8 +15,9 @@ function child(script: string): Record<string, number | string> {
 
 function simFigure(ops: number, placement: string): Record<string, number | string> {
   return child(`
-    import { runSim } from './src/sim/run.ts';
-    import { getPreset } from './src/config/index.ts';
+    import { importEntry } from './bin/entry.js';
+    const { runSim } = await importEntry('sim/run');
+    const { getPreset } = await importEntry('config/index');
     const run = (onProgress) => runSim({ config: getPreset('linux-6.18'), workload: 'pthread-loop', cpus: 2, placement: '${placement}', ops: ${ops}, seed: 1, onProgress });
     const t0 = process.hrtime.bigint();
     const r = run(undefined);

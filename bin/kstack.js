@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The `kstack` command: registers the TypeScript loader, then runs the CLI.
-import { register } from 'tsx/esm/api';
-register();
-const { main } = await import('../src/cli/main.ts');
+// The `kstack` command: runs the CLI from the compiled build, or from the
+// TypeScript sources when the build is missing or older (bin/entry.js).
+import { importEntry } from './entry.js';
+
+const { main } = await importEntry('cli/main');
 process.exitCode = await main(process.argv.slice(2));
