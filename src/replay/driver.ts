@@ -127,6 +127,11 @@ export class ReplayDriver {
   private readonly coreRing: Float64Array[];
   private readonly coreHead: Int32Array;
   private readonly coreFilled: Int32Array;
+  private readonly gpRunRing = new Float64Array(CORE_RING);
+  private gpRunHead = 0;
+  private gpRunFilled = 0;
+  private gpRuns = 0;
+  private readonly notedRun: Int32Array;
   /** rcu_gp_kthread (`rcu_preempt` or `rcu_sched`), once seen; -1 before. */
   private gpKthreadPid = -1;
   /** Per CPU: callbacks queued there before this time are proven ready by a free on another CPU. */
@@ -168,6 +173,7 @@ export class ReplayDriver {
     for (let c = 0; c < opts.cpuCount; c++) this.coreRing.push(new Float64Array(CORE_RING).fill(-1));
     this.coreHead = new Int32Array(opts.cpuCount);
     this.coreFilled = new Int32Array(opts.cpuCount);
+    this.notedRun = new Int32Array(opts.cpuCount).fill(-1);
     this.crossProvenNs = new Float64Array(opts.cpuCount).fill(-1);
     this.lostLo = new Int32Array(opts.cpuCount);
     this.lostHi = new Int32Array(opts.cpuCount);
@@ -280,8 +286,12 @@ export class ReplayDriver {
     }
     // rcu_gp_init() and rcu_gp_cleanup() run __note_gp_changes() for the CPU
     // the grace-period kthread is on: its callbacks have their grace period by now.
-    if (prevPid === this.gpKthreadPid) this.accelerated(cpu, r.tsNs);
+    if (prevPid === this.gpKthreadPid) {
+      this.notedRun[cpu] = this.gpRuns;
+      this.accelerated(cpu, r.tsNs);
+    }
     const next = s.pid2;
+    if (next === this.gpKthreadPid && next > 0) this.gpKthreadRun(r.tsNs);
     const prevState = s.prevState;
     if (next !== 0) this.ensureLive(cpu, r.tsNs, next, s, 2);
     for (const k of this.kernels) k.contextSwitch(cpu, r.tsNs, next, prevState);
@@ -450,7 +460,13 @@ export class ReplayDriver {
    */
   private onRcuCoreStart(r: TraceRecord): void {
     const c = r.cpu;
-    this.accelerated(c, r.tsNs);
+    // rcu_core() → note_gp_changes() tags this CPU's waiting callbacks only
+    // when rnp->gp_seq moved since the CPU last looked (rdp->gp_seq): the
+    // first pass after a run of the grace-period kthread, which alone moves it.
+    if (this.notedRun[c] !== this.gpRuns) {
+      this.notedRun[c] = this.gpRuns;
+      this.accelerated(c, r.tsNs);
+    }
     let proven = this.crossProvenNs[c];
     if (proven <= this.rcuProvenNs[c]) return;
     const list = this.primary.cpus[c].rcu;
@@ -467,6 +483,37 @@ export class ReplayDriver {
     }
   }
 
+  /** The grace-period kthread starts running: rcu_gp_init()/rcu_gp_cleanup() may change gp_seq from here. */
+  private gpKthreadRun(tsNs: number): void {
+    this.gpRuns++;
+    const h = this.gpRunHead;
+    this.gpRunRing[h] = tsNs;
+    this.gpRunHead = h + 1 === CORE_RING ? 0 : h + 1;
+    if (this.gpRunFilled < CORE_RING) this.gpRunFilled++;
+  }
+
+  /**
+   * The last moment rcu_state.gp_seq is surely what it was at `tsNs`: just
+   * before the grace-period kthread's first run after `tsNs`, since only
+   * rcu_gp_init() and rcu_gp_cleanup() change it. `tsNs` itself when that
+   * run is not known: the kthread not yet identified, no run seen since (a
+   * free proves a grace period ended since, so one was missed), or the ring
+   * of runs no longer reaching back to `tsNs`.
+   */
+  private epochEnd(tsNs: number): number {
+    if (this.gpKthreadPid < 0) return tsNs;
+    let first = -1;
+    let h = this.gpRunHead;
+    for (let n = this.gpRunFilled; n > 0; n--) {
+      h = h === 0 ? CORE_RING - 1 : h - 1;
+      const t = this.gpRunRing[h];
+      if (t <= tsNs) return first < 0 ? tsNs : first - 1;
+      first = t;
+    }
+    // Every run since the trace began is in the ring (it never wrapped): the oldest is the first after tsNs.
+    return first >= 0 && this.gpRunFilled < CORE_RING ? first - 1 : tsNs;
+  }
+
   /** Callbacks queued on `cpu` before `tsNs` have been given their grace period (rcu_accelerate_cbs). */
   private accelerated(cpu: number, tsNs: number): void {
     const h = this.coreHead[cpu];
@@ -479,16 +526,21 @@ export class ReplayDriver {
    * A callback queued at `queuedNs` has run, on some CPU. With one rcu_node
    * (up to 16 CPUs, RCU_FANOUT_LEAF) every CPU reads the same rnp->gp_seq when
    * it gives its callbacks a grace period (rcu_accelerate_cbs, from its
-   * rcu_core), and later reads give the same or later grace periods. So on
-   * each CPU, callbacks queued before its last `Start RCU core` at or before
-   * `queuedNs` had been given a grace period no later than this callback's,
-   * which has ended. This is a close estimate, not a proof: an rcu_core or a
-   * grace-period kthread pass that finds its CPU already up to date
-   * (rdp->gp_seq == rnp->gp_seq, quiescent state reported) tags nothing, and
-   * past 16 CPUs each leaf rcu_node has its own gp_seq, which may lag the
-   * root's. Churn recordings show both directions of error (README).
+   * rcu_core), and later reads give the same or later grace periods; only the
+   * grace-period kthread moves gp_seq (rcu_gp_init, rcu_gp_cleanup). The
+   * freed callback was given its grace period at or after `queuedNs`, from a
+   * gp_seq no older than the one in force at `queuedNs`, which holds until the
+   * kthread's next run (epochEnd). So on each CPU, callbacks queued before
+   * its last tagging pass before that run had been given a grace period no
+   * later than this callback's, which has ended. An estimate, not a proof:
+   * a pass with no grace period in progress accelerates at once (rcu_core's
+   * !rcu_gp_in_progress() branch), which the tagging passes (the first after
+   * each kthread run) do not count, and past 16 CPUs each leaf rcu_node has
+   * its own gp_seq, which may lag the root's. Churn recordings show both
+   * directions of error (README).
    */
   private crossProof(queuedNs: number): void {
+    const limit = this.epochEnd(queuedNs);
     for (let c = 0; c < this.cpuCount; c++) {
       const ring = this.coreRing[c];
       let h = this.coreHead[c];
@@ -496,7 +548,7 @@ export class ReplayDriver {
       for (let n = this.coreFilled[c]; n > 0; n--) {
         h = h === 0 ? CORE_RING - 1 : h - 1;
         const t = ring[h];
-        if (t <= queuedNs) {
+        if (t <= limit) {
           if (t > this.crossProvenNs[c]) this.crossProvenNs[c] = t;
           break;
         }
