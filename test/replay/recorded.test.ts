@@ -1,8 +1,9 @@
 // Traces recorded on the reference machine with `kstack record` (so they carry
 // the kmem_cache_alloc task_struct marker), held to the issue's 99.9% bar. The
-// two process-churn recordings depend most on the cross-CPU RCU estimate
-// (driver.ts, crossProof), so a change to it that loses ground shows up here;
-// fresh churn recordings still range 99.72-99.88% (README, "Not yet explained").
+// process-churn recordings depend most on the cross-CPU RCU estimate
+// (driver.ts, crossProof), so a change to it that loses ground shows up here.
+// rec-churn-3000-b, a later recording of the same program, is below the bar
+// and held to the figure it reaches today (README, "Not yet explained").
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { getPreset } from '../../src/config/index.ts';
@@ -14,6 +15,7 @@ const RECORDED: { name: string; minAgreement: number }[] = [
   { name: 'rec-burst-4-2500', minAgreement: 0.999 },
   // fork+_exit+waitpid, children often dying on the other CPU than the parent
   { name: 'rec-churn-3000', minAgreement: 0.999 },
+  { name: 'rec-churn-3000-b', minAgreement: 0.9971 },
   // a shell's vfork+exec loop of /bin/true, across a pid_max wrap
   { name: 'rec-sh-true-3000', minAgreement: 0.999 },
 ];
