@@ -90,10 +90,9 @@ const KTHREADD_PID = 2;
 /** `Start RCU core` times kept per CPU for crossProof (a few hundred ms of a busy CPU). */
 const CORE_RING = 1024;
 
-/** The totals fillRange is asked for: they must be kept at convergence, when the other fills are dropped. */
-export const vfreesOf = (k: Kernel): number => k.stats.vfrees;
-export const purgesOf = (k: Kernel): number => k.stats.purges;
-const FILL_RANGE_STATS = [vfreesOf, purgesOf];
+/** The totals fillRange reports; kept at convergence, when the other fills are dropped. */
+export type FillRangeStat = 'vfrees' | 'purges';
+const FILL_RANGE_STATS: readonly FillRangeStat[] = ['vfrees', 'purges'];
 
 export class ReplayDriver {
   /** kernels[i] started with fills[i] stacks cached on every CPU. */
@@ -114,7 +113,7 @@ export class ReplayDriver {
   /** Line of the first fork after which all variants agreed for good, or -1. */
   convergedAtLine = -1;
   /** fillRange at convergence, as offsets from the primary's count (the variants are gone after). */
-  private readonly convergedDelta = new Map<(k: Kernel) => number, { min: number; max: number }>();
+  private readonly convergedDelta: Record<FillRangeStat, { min: number; max: number }> = { vfrees: { min: 0, max: 0 }, purges: { min: 0, max: 0 } };
   forks = 0;
   readonly cpuCount: number;
   private readonly nrCached: number;
@@ -291,7 +290,7 @@ export class ReplayDriver {
       this.accelerated(cpu, r.tsNs);
     }
     const next = s.pid2;
-    if (next === this.gpKthreadPid && next > 0) this.gpKthreadRun(r.tsNs);
+    if (next === this.gpKthreadPid) this.gpKthreadRun(r.tsNs);
     const prevState = s.prevState;
     if (next !== 0) this.ensureLive(cpu, r.tsNs, next, s, 2);
     for (const k of this.kernels) k.contextSwitch(cpu, r.tsNs, next, prevState);
@@ -637,18 +636,15 @@ export class ReplayDriver {
    * released into a cache one fill has room in and another has not), and
    * from then on they would all add the same.
    */
-  fillRange(stat: (k: Kernel) => number): { value: number; min: number; max: number } {
-    const k0 = this.kernels[0];
-    const value = stat(k0);
-    if (this.kernels.length < 2) {
-      const d = this.convergedDelta.get(stat);
-      return { value, min: value + (d?.min ?? 0), max: value + (d?.max ?? 0) };
-    }
-    let min = value;
-    let max = value;
+  fillRange(stat: FillRangeStat): { value: number; min: number; max: number } {
+    const value = this.kernels[0].stats[stat];
+    // After convergence only the primary runs: the spread is what it was then.
+    const d = this.convergedDelta[stat];
+    let min = value + d.min;
+    let max = value + d.max;
     for (const k of this.kernels) {
-      min = Math.min(min, stat(k));
-      max = Math.max(max, stat(k));
+      min = Math.min(min, k.stats[stat]);
+      max = Math.max(max, k.stats[stat]);
     }
     return { value, min, max };
   }
@@ -664,7 +660,7 @@ export class ReplayDriver {
     }
     for (const stat of FILL_RANGE_STATS) {
       const r = this.fillRange(stat);
-      this.convergedDelta.set(stat, { min: r.min - r.value, max: r.max - r.value });
+      this.convergedDelta[stat] = { min: r.min - r.value, max: r.max - r.value };
     }
     this.kernels = [k0];
     this.fills = [this.fills[0]];

@@ -13,6 +13,7 @@ import { asciiBytesOf } from '../trace/formats.ts';
 import {
   ALLOC_VMAP_LAYOUT,
   asciiBytes,
+  bytesAt,
   CLONE_THREAD,
   COMM_PID_PRIO_LAYOUT,
   EXIT_LAYOUT,
@@ -318,11 +319,7 @@ const TASK_STRUCT = asciiBytes('task_struct');
 export function parseKmemTaskStructAt(s: string, lo: number, hi: number, o: PayloadFields): boolean {
   const sp = o.spans;
   if (o.readBytes(s, lo, hi) && splitGreedy(o.b, o.bLo, o.bHi, KMEM_CACHE_ALLOC_LAYOUT, P_CALL_SITE, sp)) {
-    const b = o.b;
-    const a = sp.start[2];
-    let same = sp.end[2] - a === TASK_STRUCT.length;
-    for (let k = 0; same && k < TASK_STRUCT.length; k++) same = b[a + k] === TASK_STRUCT[k];
-    o.flag = same;
+    o.flag = sp.end[2] - sp.start[2] === TASK_STRUCT.length && bytesAt(o.b, sp.start[2], TASK_STRUCT);
     return true;
   }
   const a = parseKmemCacheAlloc(s.slice(lo, hi));

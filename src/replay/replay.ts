@@ -9,7 +9,7 @@ import type { KernelConfig } from '../config/knobs.ts';
 import { EventLineParser, RecordView } from '../trace/formats.ts';
 import { readTrace } from '../trace/reader.ts';
 import type { ReaderStats, TraceRecord } from '../trace/types.ts';
-import { type Anomalies, type ForkPrediction, type Outcome, type ParsedPayload, purgesOf, ReplayDriver, vfreesOf } from './driver.ts';
+import { type Anomalies, type ForkPrediction, type Outcome, type ParsedPayload, ReplayDriver } from './driver.ts';
 import { EV_FORK, EV_NEWTASK, eventKind, isAnswerKeyKind, PayloadFields, parseForkAt, parseNewtaskAt } from './fastparse.ts';
 import { type ObservedFork, VmallocScorer } from './scorer.ts';
 
@@ -232,8 +232,8 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
     agreement: opts.validate && v.scored > 0 ? (v.confusion.hitHit + v.confusion.missMiss) / v.scored : null,
     confusion: v.confusion,
     perCpu,
-    vfrees: predictedRange(d.fillRange(vfreesOf), scorer?.observedVfrees ?? 0, scorer?.unclassifiedVfrees ?? 0),
-    purges: predictedRange(d.fillRange(purgesOf), scorer?.observedPurges ?? 0, 0),
+    vfrees: predictedRange(d.fillRange('vfrees'), scorer?.observedVfrees ?? 0, scorer?.unclassifiedVfrees ?? 0),
+    purges: predictedRange(d.fillRange('purges'), scorer?.observedPurges ?? 0, 0),
     stackAllocsObserved: scorer?.stackAllocs ?? 0,
     model: {
       forks: st.forks,

@@ -622,7 +622,7 @@ export function splitGreedy(b: Uint8Array, lo: number, hi: number, lay: Layout, 
 }
 
 /** b holds `word` at `at`. */
-function bytesAt(b: Uint8Array, at: number, word: Uint8Array): boolean {
+export function bytesAt(b: Uint8Array, at: number, word: Uint8Array): boolean {
   for (let k = 0; k < word.length; k++) if (b[at + k] !== word[k]) return false;
   return true;
 }
