@@ -18,12 +18,42 @@ export class RecordError extends InputError {
 
 export const TRACEFS_CANDIDATES = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
 
-/** sys/event, with an optional filter; `required` events missing on this kernel are an error. */
+/**
+ * sys/event, with an optional filter; `required` events missing on this kernel
+ * are an error. A filter given as a function is computed when recording
+ * starts; null leaves the event out.
+ */
 export interface EventSpec {
   sys: string;
   name: string;
-  filter?: string;
+  filter?: string | (() => string | null);
   required: boolean;
+  /** Why it is recorded, for the log line when it is left out. */
+  why?: string;
+}
+
+/**
+ * The grace-period kthread's pid (rcu_gp_kthread: `rcu_preempt` under
+ * PREEMPT_RCU, else `rcu_sched`), read from /proc; null if there is none.
+ */
+export function gpKthreadPid(proc = '/proc'): number | null {
+  let names: string[];
+  try {
+    names = readdirSync(proc);
+  } catch {
+    return null;
+  }
+  for (const n of names) {
+    if (!/^\d+$/.test(n)) continue;
+    let comm: string;
+    try {
+      comm = readFileSync(join(proc, n, 'comm'), 'utf8').trim();
+    } catch {
+      continue;
+    }
+    if (comm === 'rcu_preempt' || comm === 'rcu_sched') return Number(n);
+  }
+  return null;
 }
 
 export const RECORD_EVENTS: readonly EventSpec[] = [
@@ -38,9 +68,30 @@ export const RECORD_EVENTS: readonly EventSpec[] = [
   { sys: 'vmalloc', name: 'alloc_vmap_area', required: true },
   { sys: 'vmalloc', name: 'free_vmap_area_noflush', required: true },
   { sys: 'vmalloc', name: 'purge_vmap_area_lazy', required: true },
-  { sys: 'rcu', name: 'rcu_utilization', filter: 's ~ "*RCU core*"', required: true },
+  // rcu_core() passes, and the scheduler tick (rcu_sched_clock_irq: a quiescent state).
+  { sys: 'rcu', name: 'rcu_utilization', filter: 's ~ "*RCU core*" || s ~ "*scheduler-tick*"', required: true },
   // name= exists since the Aug 2025 kmem tracepoint patch; without it the marker is left out.
   { sys: 'kmem', name: 'kmem_cache_alloc', filter: 'name == "task_struct"', required: false },
+  // The grace-period kthread's FQS timer shows when grace periods start and end
+  // (src/replay/rcu_gp.ts): schedule_timeout()'s process_timeout timer armed,
+  // and cancelled by the kthread itself. `.function` filters exist since 6.2.
+  {
+    sys: 'timer',
+    name: 'timer_start',
+    filter: 'function.function == process_timeout',
+    required: false,
+    why: 'grace periods are estimated instead of read off the RCU kthread',
+  },
+  {
+    sys: 'timer',
+    name: 'timer_cancel',
+    filter: () => {
+      const pid = gpKthreadPid();
+      return pid === null ? null : `common_pid == ${pid}`;
+    },
+    required: false,
+    why: 'grace periods are estimated instead of read off the RCU kthread',
+  },
 ];
 
 export interface RecordOptions {
@@ -277,12 +328,18 @@ function enableEvents(st: TracefsState, opts: RecordOptions): { enabled: string[
       missing.push(`${e.sys}:${e.name}`);
       continue;
     }
-    if (e.filter !== undefined) {
+    const filter = typeof e.filter === 'function' ? e.filter() : e.filter;
+    if (filter === null) {
+      opts.log(`kstack record: ${e.sys}:${e.name} left out: no rcu_preempt/rcu_sched kthread found${e.why ? `; ${e.why}` : ''}`);
+      missing.push(`${e.sys}:${e.name}`);
+      continue;
+    }
+    if (filter !== undefined) {
       try {
-        st.set(`${base}/filter`, e.filter);
+        st.set(`${base}/filter`, filter);
       } catch (err) {
-        if (e.required) throw new RecordError(`filter '${e.filter}' on ${e.sys}:${e.name}: ${(err as Error).message}`);
-        opts.log(`kstack record: ${e.sys}:${e.name} cannot take '${e.filter}' on this kernel; left out`);
+        if (e.required) throw new RecordError(`filter '${filter}' on ${e.sys}:${e.name}: ${(err as Error).message}`);
+        opts.log(`kstack record: ${e.sys}:${e.name} cannot take '${filter}' on this kernel; left out${e.why ? `: ${e.why}` : ''}`);
         missing.push(`${e.sys}:${e.name}`);
         continue;
       }
