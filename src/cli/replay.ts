@@ -141,6 +141,7 @@ export function toJson(r: ReplayResult): Record<string, unknown> {
     convergedAtLine: r.convergedAtLine,
     lostEvents: r.lostEvents,
     anomalies: r.anomalies,
+    gracePeriods: r.gracePeriods,
     reader: r.reader,
     cpus: r.cpus,
   };
@@ -170,6 +171,12 @@ function renderValidation(r: ReplayResult): string {
     `  trace anomalies: ${a.adopted} tasks adopted (born before the trace), ${a.phantomSwitches} missing switches, ${a.pidSwaps} exec pid swaps, ${a.exitsMissing} exits not seen, ${a.unparsed} unparsed, ${a.modelErrors} model errors`,
   );
   for (const e of a.modelErrorExamples) lines.push(`    ${e}`);
+  const g = r.gracePeriods;
+  lines.push(
+    g.source === 'kthread-timer'
+      ? `  RCU grace periods: ${g.started} started, ${g.ended} ended, read off the grace-period kthread's FQS timer`
+      : '  RCU grace periods: estimated (the trace has no timer:timer_start/timer_cancel of the grace-period kthread; kstack record adds them)',
+  );
   for (const d of r.disagreements) {
     lines.push(`  disagreement at line ${d.lineNo} (cpu${d.cpu}, parent ${d.parentPid} → ${d.childPid}): predicted ${d.predicted}, kernel ${d.observed}${d.allocLineNo > 0 ? ` (alloc_vmap_area line ${d.allocLineNo})` : ''}`);
     for (const l of d.context) lines.push(`      ${l}`);

@@ -482,6 +482,22 @@ export class Kernel {
     this.tasks.set(newPid, t);
   }
 
+  /**
+   * copy_process()'s CLONE_THREAD fields (kernel/fork.c, 6.18: tgid,
+   * real_parent = current->real_parent, exit_signal -1 so exit_notify()
+   * autoreaps), set once the replay learns the clone flags from task_newtask,
+   * after the task_struct marker had the stack taken as if for a process.
+   */
+  setCloneThread(pid: number): void {
+    const t = this.mustTask(pid);
+    const parent = this.tasks.get(t.parentPid);
+    if (parent !== undefined) {
+      t.tgid = parent.tgid;
+      t.parentPid = parent.parentPid;
+    }
+    t.autoreap = true;
+  }
+
   /** The task's comm changed: begin_new_exec() → __set_task_comm() (fs/exec.c, 6.18); the replay learns it from the trace. */
   setComm(pid: number, comm: string): void {
     this.mustTask(pid).comm = comm;

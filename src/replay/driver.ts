@@ -17,6 +17,7 @@ import { Kernel, ModelUsageError, TASK_DEAD } from '../kernel/kernel.ts';
 import { RcuCbKind } from '../kernel/rcu.ts';
 import { PidMap, PidSet } from './pidsets.ts';
 import { ProvisionalPidTracer } from './provisional.ts';
+import { RcuGpTracker } from './rcu_gp.ts';
 import type { LostEvents, TraceRecord } from '../trace/types.ts';
 import {
   EV_EXIT,
@@ -27,6 +28,9 @@ import {
   EV_NEWTASK,
   EV_RCU,
   EV_SWITCH,
+  EV_TIMER_CANCEL,
+  EV_TIMER_START,
+  EV_WAKEUP,
   EV_WAKEUP_NEW,
   eventKind,
   PayloadFields,
@@ -71,6 +75,17 @@ export interface Anomalies {
   unparsed: number;
   modelErrors: number;
   modelErrorExamples: string[];
+}
+
+export interface GracePeriods {
+  /**
+   * kthread-timer: read off the RCU grace-period kthread's FQS timer
+   * (timer:timer_start / timer:timer_cancel, RcuGpTracker); estimate: from
+   * sched_process_free and the kthread's runs (crossProof).
+   */
+  source: 'kthread-timer' | 'estimate';
+  started: number;
+  ended: number;
 }
 
 export interface DriverOptions {
@@ -133,6 +148,13 @@ export class ReplayDriver {
   private readonly notedRun: Int32Array;
   /** rcu_gp_kthread (`rcu_preempt` or `rcu_sched`), once seen; -1 before. */
   private gpKthreadPid = -1;
+  /** Grace periods as the kthread's FQS timer shows them (traces with its timer events). */
+  private readonly gp: RcuGpTracker;
+  private readonly ksoftirqdPids = new Set<number>();
+  /** parent pid → its children between sched_process_exit and their reaping (wait4 → release_task). */
+  private readonly unreaped = new Map<number, number[]>();
+  /** Per CPU: between `Start RCU core` and `End RCU core`. */
+  private readonly inCore: Uint8Array;
   /** Per CPU: callbacks queued there before this time are proven ready by a free on another CPU. */
   private readonly crossProvenNs: Float64Array;
   /** Tasks between sched_process_exit and their final switch → group_dead (1) or not (0). */
@@ -174,9 +196,17 @@ export class ReplayDriver {
     this.coreFilled = new Int32Array(opts.cpuCount);
     this.notedRun = new Int32Array(opts.cpuCount).fill(-1);
     this.crossProvenNs = new Float64Array(opts.cpuCount).fill(-1);
+    this.gp = new RcuGpTracker(opts.cpuCount);
+    this.inCore = new Uint8Array(opts.cpuCount);
     this.lostLo = new Int32Array(opts.cpuCount);
     this.lostHi = new Int32Array(opts.cpuCount);
     this.uncertain = new Uint8Array(opts.cpuCount);
+  }
+
+  /** How the replay knew when grace periods ended: read off the kthread's FQS timer, or estimated. */
+  get gracePeriods(): GracePeriods {
+    const g = this.gp;
+    return g.active ? { source: 'kthread-timer', started: g.inits, ended: g.ends } : { source: 'estimate', started: 0, ended: 0 };
   }
 
   /** End of the trace: events held for a provisional pid go out as they are. */
@@ -231,7 +261,27 @@ export class ReplayDriver {
           this.onMigrate(r, s, lo, hi);
           return;
         case EV_RCU:
-          if (hi - lo >= 14 && s.startsWith('Start RCU core', lo)) this.onRcuCoreStart(r);
+          if (hi - lo >= 14 && s.startsWith('Start RCU core', lo)) {
+            this.inCore[r.cpu] = 1;
+            this.onRcuCoreStart(r);
+          } else if (s.startsWith('End RCU core', lo)) {
+            this.inCore[r.cpu] = 0;
+            this.gp.rcuCoreEnd(r.cpu);
+          }
+          else if (s.startsWith('Start scheduler-tick', lo)) this.gp.quiescent(r.cpu);
+          return;
+        case EV_TIMER_START:
+          if (r.pid === this.gpKthreadPid && s.indexOf('function=process_timeout', lo) >= 0) this.gp.fqsTimerStart(r.cpu, r.tsNs);
+          return;
+        case EV_WAKEUP:
+          // Only a wakeup from inside rcu_core() matters: rcu_report_qs_rsp or rcu_start_this_gp waking the kthread.
+          if (this.inCore[r.cpu] === 1) {
+            const w = this.scratch;
+            if (parseWakeupAt(s, lo, hi, w) && w.pid === this.gpKthreadPid) this.gp.kthreadWokenByCore(r.cpu);
+          }
+          return;
+        case EV_TIMER_CANCEL:
+          if (r.pid === this.gpKthreadPid) this.gp.fqsTimerCancel(r.cpu, r.tsNs);
           return;
         case EV_KMEM_CACHE_ALLOC:
           this.onKmemCacheAlloc(r, s, lo, hi);
@@ -281,6 +331,7 @@ export class ReplayDriver {
         for (const k of this.kernels) k.doExit(cpu, r.tsNs, prevPid, gd !== 0);
       }
       this.finalSwitchNs.set(prevPid, r.tsNs);
+      this.unreaped.delete(prevPid);
       if (this.uncertain[cpu]) this.lostPut(cpu);
     }
     // rcu_gp_init() and rcu_gp_cleanup() run __note_gp_changes() for the CPU
@@ -288,12 +339,21 @@ export class ReplayDriver {
     if (prevPid === this.gpKthreadPid) {
       this.notedRun[cpu] = this.gpRuns;
       this.accelerated(cpu, r.tsNs);
+      if (s.prevState === 'S') this.gp.kthreadSleeps(cpu, r.tsNs);
     }
+    this.gp.quiescent(cpu);
+    this.inCore[cpu] = 0;
     const next = s.pid2;
-    if (next === this.gpKthreadPid) this.gpKthreadRun(r.tsNs);
+    if (next === 0) this.gp.idle(cpu, r.tsNs, true);
+    else if (prevPid === 0) this.gp.idle(cpu, r.tsNs, false);
+    if (next === this.gpKthreadPid) {
+      this.gpKthreadRun(r.tsNs);
+      this.gp.kthreadRuns();
+    }
     const prevState = s.prevState;
     if (next !== 0) this.ensureLive(cpu, r.tsNs, next, s, 2);
     for (const k of this.kernels) k.contextSwitch(cpu, r.tsNs, next, prevState);
+    if (next !== 0 && this.unreaped.size !== 0) this.reapChildren(cpu, r.tsNs, next);
     if (dead) this.checkConverged(r.lineNo);
   }
 
@@ -353,7 +413,10 @@ export class ReplayDriver {
       takenLineNo = m.lineNo;
       takenCpu = m.cpu;
       if (this.primary.hasTask(m.pid)) {
-        for (const k of this.kernels) k.changePid(m.pid, childPid);
+        for (const k of this.kernels) {
+          k.changePid(m.pid, childPid);
+          if (thread) k.setCloneThread(childPid);
+        }
         this.pidTracer?.resolve(m.pid, childPid, r.tsNs);
       } else this.pidTracer?.release(m.pid);
     } else {
@@ -411,6 +474,12 @@ export class ReplayDriver {
     // do_exit() runs in the exiting task: the line's comm is its comm after any exec.
     if (this.pidTracer !== null && r.pid === pid) this.learnComm(pid, r.comm);
     this.exiting.set(pid, groupDead ? 1 : 0);
+    const t = this.primary.task(pid);
+    if (t !== undefined && !t.autoreap && t.parentPid !== 0) {
+      const l = this.unreaped.get(t.parentPid);
+      if (l === undefined) this.unreaped.set(t.parentPid, [pid]);
+      else l.push(pid);
+    }
   }
 
   private onFree(r: TraceRecord, s: string, lo: number, hi: number): void {
@@ -427,6 +496,7 @@ export class ReplayDriver {
       if (finalNs > this.rcuProvenNs[r.cpu]) this.rcuProvenNs[r.cpu] = finalNs;
       this.crossProof(finalNs);
     }
+    if (this.gp.active) this.runProven(r.cpu, r.tsNs);
     const t = this.primary.task(f.pid);
     if (t !== undefined && t.state === TASK_DEAD && !t.released) {
       // A zombie its parent reaped (wait4 is not traced): release_task() now.
@@ -466,7 +536,53 @@ export class ReplayDriver {
       this.notedRun[c] = this.gpRuns;
       this.accelerated(c, r.tsNs);
     }
+    this.gp.rcuCore(c, r.tsNs, r.pid === 0, this.isKsoftirqd(r));
+    this.runProven(c, r.tsNs);
+  }
+
+  /**
+   * `pid` runs on `cpu`: a parent woken in wait4 by its child's exit_notify
+   * reaps it (wait_task_zombie → release_task → put_task_struct_rcu_user),
+   * queueing delayed_put_task_struct here, behind the callbacks already on
+   * this CPU; its sched_process_free then bounds how far this CPU's list has
+   * run (onRcuCoreStart). Only children past their final switch: one the
+   * parent could have reaped before it (the rcu_users reference of
+   * finish_task_switch is then the last) waits for a later run, or for its
+   * sched_process_free.
+   */
+  private reapChildren(cpu: number, tsNs: number, pid: number): void {
+    const l = this.unreaped.get(pid);
+    if (l === undefined) return;
+    const rest: number[] = [];
+    for (const c of l) {
+      const z = this.primary.task(c);
+      if (z === undefined || z.released) continue;
+      if (z.state === TASK_DEAD) for (const k of this.kernels) k.releaseTask(cpu, tsNs, c);
+      else rest.push(c);
+    }
+    if (rest.length === 0) this.unreaped.delete(pid);
+    else this.unreaped.set(pid, rest);
+  }
+
+  /** ksoftirqd/N runs the pass: rcu_softirq_qs() follows it. */
+  private isKsoftirqd(r: TraceRecord): boolean {
+    if (this.ksoftirqdPids.has(r.pid)) return true;
+    const t = r.comm.startsWith('ksoftirqd/') ? undefined : this.primary.task(r.pid);
+    if (r.comm.startsWith('ksoftirqd/') || t?.comm.startsWith('ksoftirqd/')) {
+      this.ksoftirqdPids.add(r.pid);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Runs on `c` the callbacks a grace period is known or estimated to have
+   * ended for: the kthread's timer (RcuGpTracker) once it has shown a grace
+   * period start, else crossProof's estimate.
+   */
+  private runProven(c: number, tsNs: number): void {
     let proven = this.crossProvenNs[c];
+    if (this.gp.active) proven = Math.max(Math.min(proven, this.gp.firstInitNs), this.gp.readyNs[c]);
     if (proven <= this.rcuProvenNs[c]) return;
     const list = this.primary.cpus[c].rcu;
     for (let i = list.head; i < list.cbs.length; i++) {
@@ -478,7 +594,7 @@ export class ReplayDriver {
     }
     if (proven > this.rcuProvenNs[c]) {
       this.rcuProvenNs[c] = proven;
-      this.rcuCore(c, r.tsNs);
+      this.rcuCore(c, tsNs);
     }
   }
 

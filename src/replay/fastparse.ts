@@ -56,6 +56,9 @@ export const EV_KMEM_CACHE_ALLOC = 9;
 export const EV_ALLOC_VMAP = 10;
 export const EV_FREE_VMAP = 11;
 export const EV_PURGE_VMAP = 12;
+export const EV_TIMER_START = 13;
+export const EV_TIMER_CANCEL = 14;
+export const EV_WAKEUP = 15;
 
 export function eventKind(event: string): number {
   switch (event) {
@@ -71,6 +74,8 @@ export function eventKind(event: string): number {
       return EV_FREE;
     case 'sched_wakeup_new':
       return EV_WAKEUP_NEW;
+    case 'sched_wakeup':
+      return EV_WAKEUP;
     case 'sched_migrate_task':
       return EV_MIGRATE;
     case 'rcu_utilization':
@@ -83,6 +88,10 @@ export function eventKind(event: string): number {
       return EV_FREE_VMAP;
     case 'purge_vmap_area_lazy':
       return EV_PURGE_VMAP;
+    case 'timer_start':
+      return EV_TIMER_START;
+    case 'timer_cancel':
+      return EV_TIMER_CANCEL;
     default:
       return EV_OTHER;
   }

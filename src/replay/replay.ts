@@ -9,7 +9,7 @@ import type { KernelConfig } from '../config/knobs.ts';
 import { EventLineParser, RecordView } from '../trace/formats.ts';
 import { readTrace } from '../trace/reader.ts';
 import type { ReaderStats, TraceRecord } from '../trace/types.ts';
-import { type Anomalies, type ForkPrediction, type Outcome, type ParsedPayload, ReplayDriver } from './driver.ts';
+import { type Anomalies, type ForkPrediction, type GracePeriods, type Outcome, type ParsedPayload, ReplayDriver } from './driver.ts';
 import { EV_FORK, EV_NEWTASK, eventKind, isAnswerKeyKind, PayloadFields, parseForkAt, parseNewtaskAt } from './fastparse.ts';
 import { type ObservedFork, VmallocScorer } from './scorer.ts';
 
@@ -84,6 +84,7 @@ export interface ReplayResult {
   convergedAtLine: number;
   lostEvents: { cpu: number; lineNo: number; count: number }[];
   anomalies: Anomalies;
+  gracePeriods: GracePeriods;
   reader: { format: string; skippedLines: number; truncated: boolean };
   disagreements: Disagreement[];
   validated: boolean;
@@ -251,6 +252,7 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
     convergedAtLine: d.convergedAtLine,
     lostEvents: lost,
     anomalies: d.anomalies,
+    gracePeriods: d.gracePeriods,
     reader: { format: stats.format, skippedLines: stats.skippedLines, truncated: stats.truncated },
     disagreements: v.disagreements,
     validated: opts.validate,

@@ -1,0 +1,259 @@
+// What a trace shows of Tree RCU's grace periods (kernel/rcu/tree.c, 6.18),
+// for a kernel without CONFIG_RCU_TRACE (no rcu:rcu_grace_period event).
+//
+// Only the grace-period kthread (rcu_preempt / rcu_sched) moves gp_seq:
+// rcu_gp_init() starts a grace period, rcu_gp_cleanup() ends one. Between the
+// two it waits in rcu_gp_fqs_loop() with swait_event_idle_timeout_exclusive(),
+// whose schedule_timeout() arms a process_timeout timer (timer:timer_start in
+// the kthread's context); with no grace period in progress rcu_gp_kthread()
+// waits in swait_event_idle_exclusive(), with no timer. So:
+//   - the kthread arms its timer while none is in progress: rcu_gp_init ran;
+//   - it cancels the timer (timer:timer_cancel, del_timer_sync after an early
+//     wakeup): the last quiescent state came in (rcu_report_qs_rsp), so
+//     rcu_gp_cleanup runs next;
+//   - it goes to sleep with no timer armed while one was in progress: the
+//     grace period ended (cleanup after a forcing pass, rcu_gp_fqs) and no
+//     other was needed.
+// A forcing pass that ends the grace period and starts the next at once looks
+// like a plain forcing pass (the timer fired, so nothing is cancelled); that
+// one case is missed, and the next cancel is taken for the end of the grace
+// period it started.
+//
+// Each CPU gives its callbacks a grace period (rcu_accelerate_cbs: the next one
+// to start, rcu_seq_snap) only at certain points, all in rcu_core() on that CPU
+// or in the kthread's own rcu_gp_init/rcu_gp_cleanup (__note_gp_changes for
+// the CPU it runs on):
+//   - note_gp_changes() seeing rnp->gp_seq moved since the CPU last looked;
+//   - rcu_report_qs_rdp(), the CPU reporting its quiescent state: the first
+//     pass after a context switch, a scheduler tick, a pass from idle or a
+//     ksoftirqd pass since it noted the grace period (rcu_qs);
+//   - with no grace period in progress, rcu_core()'s own rcu_accelerate_cbs.
+// Callbacks queued on a CPU before its last such point before rcu_gp_init of
+// grace period g wait for g at most; they are invoked at that CPU's first
+// rcu_core() after rcu_gp_cleanup of g (rcu_advance_cbs, rcu_do_batch).
+// The batch limit (blimit) spreads one CPU's ready callbacks over back-to-back
+// passes; here they all run in the first.
+
+export const GP_UNKNOWN = 0;
+export const GP_IDLE = 1;
+export const GP_IN_PROGRESS = 2;
+
+export class RcuGpTracker {
+  /** rcu_gp_in_progress() as the kthread's timer shows it. */
+  state = GP_UNKNOWN;
+  /** Bumps at each rcu_gp_init and rcu_gp_cleanup: what rdp->gp_seq is compared with. */
+  gen = 0;
+  /** Grace periods seen to start; the tracker decides once one has. */
+  inits = 0;
+  /** Grace periods seen to end (after the first start). */
+  ends = 0;
+  /** When the first grace period seen started: callbacks queued before it are left to the estimate. */
+  firstInitNs = -1;
+  /** The kthread's process_timeout timer is armed (between timer_start and its cancel, expiry or the next run). */
+  private armed = false;
+  /** The kthread's last switch-out was a sleep, not a preemption. */
+  private slept = true;
+  /** Per CPU: gen at its last note_gp_changes (rdp->gp_seq). */
+  private readonly notedGen: Int32Array;
+  /** Per CPU: gen when its quiescent state for the grace period in progress was reported (its rnp->qsmask bit cleared). */
+  private readonly reportedGen: Int32Array;
+  /** Per CPU: running its idle task, and when it last switched to it. */
+  private readonly idleNow: Uint8Array;
+  private readonly idleEnterNs: Float64Array;
+  /** gen of the grace period whose first forcing pass has run, and when it ran. */
+  private fqsGen = -1;
+  private firstFqsNs = -1;
+  /** Per CPU: its report in the pass under way looked like the last one. */
+  private readonly lastReport: Uint8Array;
+  private readonly lastReportPrevAccelNs: Float64Array;
+  private prevAccel = -1;
+  /** rcu_core woke the kthread with the grace period's last quiescent state; qsDone: in this run. */
+  private coreWoke = false;
+  private qsDone = false;
+  /** This run of the kthread cancelled its timer. */
+  private cancelled = false;
+  /** A forcing pass in this run ended the grace period (decided at its timer_start, applied when the kthread sleeps). */
+  private fqsEnded = false;
+  private fqsNs = 0;
+  private fqsCpu = 0;
+  /** Per CPU: a quiescent state since it noted the grace period (!rdp->cpu_no_qs.b.norm). */
+  private readonly qsSeen: Uint8Array;
+  /** Per CPU: its last rcu_accelerate_cbs. */
+  private readonly lastAccelNs: Float64Array;
+  /** Per CPU: callbacks queued before this wait for the grace period in progress at most (snapshot at rcu_gp_init). */
+  private readonly cutoffNs: Float64Array;
+  /** Per CPU: callbacks queued before this have had their grace period; its next rcu_core runs them. */
+  readonly readyNs: Float64Array;
+
+  constructor(cpuCount: number) {
+    this.notedGen = new Int32Array(cpuCount);
+    this.reportedGen = new Int32Array(cpuCount).fill(-1);
+    this.idleNow = new Uint8Array(cpuCount);
+    this.lastReport = new Uint8Array(cpuCount);
+    this.lastReportPrevAccelNs = new Float64Array(cpuCount);
+    this.idleEnterNs = new Float64Array(cpuCount).fill(-1);
+    this.qsSeen = new Uint8Array(cpuCount);
+    this.lastAccelNs = new Float64Array(cpuCount).fill(-1);
+    this.cutoffNs = new Float64Array(cpuCount).fill(-1);
+    this.readyNs = new Float64Array(cpuCount).fill(-1);
+  }
+
+  get active(): boolean {
+    return this.inits > 0;
+  }
+
+  /** timer_start of process_timeout by the kthread, on `cpu`: the FQS wait of rcu_gp_fqs_loop. */
+  fqsTimerStart(cpu: number, tsNs: number): void {
+    if (this.state === GP_IDLE) this.gpInit(cpu, tsNs);
+    else if (this.state === GP_UNKNOWN) this.state = GP_IN_PROGRESS;
+    else if (this.qsDone) {
+      // Woken by the last quiescent-state report, its timer fired meanwhile (no cancel): cleanup, then the next.
+      this.qsDone = false;
+      this.gpCleanup(cpu, tsNs);
+      this.gpInit(cpu, tsNs);
+    } else if (!this.armed && !this.cancelled) {
+      // The timer fired (no cancel): rcu_gp_fqs() ran. Whether it ended the
+      // grace period (and this timer is the next one's) is decided when the
+      // kthread sleeps, unless a cancel shows it still in progress.
+      this.fqsEnded = this.forceQuiescentState(tsNs);
+      this.fqsNs = tsNs;
+      this.fqsCpu = cpu;
+    }
+    this.armed = true;
+  }
+
+  /** timer_cancel by the kthread: woken before the FQS timeout by rcu_report_qs_rsp. */
+  fqsTimerCancel(cpu: number, tsNs: number): void {
+    this.armed = false;
+    this.cancelled = true;
+    this.fqsEnded = false;
+    this.qsDone = false;
+    if (this.state !== GP_IDLE) this.gpCleanup(cpu, tsNs);
+  }
+
+  /** The kthread was switched in: a timer armed before has fired or is cancelled in this run. */
+  kthreadRuns(): void {
+    if (this.slept) {
+      this.armed = false;
+      this.cancelled = false;
+      this.fqsEnded = false;
+      this.qsDone = this.coreWoke;
+      this.coreWoke = false;
+    }
+    this.slept = false;
+  }
+
+  /**
+   * rcu_core() woke the kthread. With a grace period in progress only
+   * rcu_report_qs_rsp does (the last quiescent state is in): rcu_gp_cleanup
+   * follows in its next run. With none, rcu_start_this_gp asked for one.
+   */
+  kthreadWokenByCore(cpu: number): void {
+    this.lastReport[cpu] = 0;
+    if (this.state === GP_IN_PROGRESS) this.coreWoke = true;
+  }
+
+  /** The kthread sleeps (TASK_IDLE) on `cpu`: with no timer armed, in swait_event_idle_exclusive for RCU_GP_FLAG_INIT. */
+  kthreadSleeps(cpu: number, tsNs: number): void {
+    this.slept = true;
+    this.qsDone = false;
+    if (this.fqsEnded) {
+      // rcu_gp_fqs() reported the last holdouts: rcu_gp_cleanup, and rcu_gp_init of the next before arming the timer.
+      this.fqsEnded = false;
+      this.gpCleanup(this.fqsCpu, this.fqsNs);
+      this.gpInit(this.fqsCpu, this.fqsNs);
+    }
+    if (!this.armed && this.state !== GP_IDLE) this.gpCleanup(cpu, tsNs);
+  }
+
+  /**
+   * rcu_gp_fqs(): force_qs_rnp reports each CPU still owing a quiescent state
+   * that is in dyntick-idle now (rcu_watching_snap_save, the first pass of a
+   * grace period) or has been since the first pass (rcu_watching_snap_recheck).
+   * True when no CPU owes one after it: the grace period has ended.
+   */
+  private forceQuiescentState(tsNs: number): boolean {
+    const first = this.fqsGen !== this.gen;
+    let owing = 0;
+    for (let c = 0; c < this.reportedGen.length; c++) {
+      if (this.reportedGen[c] === this.gen) continue;
+      if (this.idleNow[c] === 1 || (!first && this.idleEnterNs[c] > this.firstFqsNs)) this.reportedGen[c] = this.gen;
+      else owing++;
+    }
+    if (first) {
+      this.fqsGen = this.gen;
+      this.firstFqsNs = tsNs;
+    }
+    return owing === 0;
+  }
+
+  /** `cpu` switched to (true) or from (false) its idle task: dyntick-idle, an extended quiescent state. */
+  idle(cpu: number, tsNs: number, entering: boolean): void {
+    this.idleNow[cpu] = entering ? 1 : 0;
+    if (entering) this.idleEnterNs[cpu] = tsNs;
+  }
+
+  /** A quiescent state on `cpu`: a context switch (rcu_note_context_switch) or a scheduler tick (rcu_sched_clock_irq). */
+  quiescent(cpu: number): void {
+    this.qsSeen[cpu] = 1;
+  }
+
+  /** rcu_core() on `cpu` at `tsNs`; `fromIdle`: it runs on the idle task (the tick came from idle); `ksoftirqd`: in ksoftirqd. */
+  rcuCore(cpu: number, tsNs: number, fromIdle: boolean, ksoftirqd: boolean): void {
+    this.prevAccel = this.lastAccelNs[cpu];
+    if (this.notedGen[cpu] !== this.gen) {
+      // note_gp_changes → __note_gp_changes: rcu_advance_cbs or rcu_accelerate_cbs; a new grace period wants a fresh QS.
+      this.notedGen[cpu] = this.gen;
+      this.lastAccelNs[cpu] = tsNs;
+      this.qsSeen[cpu] = 0;
+    } else if (this.state === GP_IN_PROGRESS && this.reportedGen[cpu] !== this.gen && (this.qsSeen[cpu] === 1 || fromIdle)) {
+      // rcu_check_quiescent_state → rcu_report_qs_rdp → rcu_accelerate_cbs (only while its rnp->qsmask bit is set).
+      // The last report wakes the kthread from this pass (rcu_report_qs_rsp); without that wakeup it did not happen.
+      this.reportedGen[cpu] = this.gen;
+      this.lastAccelNs[cpu] = tsNs;
+      if (this.reportedGen.every((g) => g === this.gen)) {
+        this.lastReport[cpu] = 1;
+        this.lastReportPrevAccelNs[cpu] = this.prevAccel;
+      }
+    }
+    // rcu_core: !rcu_gp_in_progress() → rcu_accelerate_cbs_unlocked (asks for a grace period).
+    if (this.state === GP_IDLE) this.lastAccelNs[cpu] = tsNs;
+    // handle_softirqs → rcu_softirq_qs() after each round in ksoftirqd.
+    if (ksoftirqd) this.qsSeen[cpu] = 1;
+  }
+
+  /** `End RCU core` on `cpu`: a report that would have been the last, with no wakeup of the kthread, is undone. */
+  rcuCoreEnd(cpu: number): void {
+    if (this.lastReport[cpu] === 0) return;
+    this.lastReport[cpu] = 0;
+    if (this.state !== GP_IN_PROGRESS) return;
+    this.reportedGen[cpu] = -1;
+    this.lastAccelNs[cpu] = this.lastReportPrevAccelNs[cpu];
+    this.qsSeen[cpu] = 0;
+  }
+
+  /** rcu_gp_init on `cpu`: rcu_seq_start, then __note_gp_changes for that CPU. */
+  private gpInit(cpu: number, tsNs: number): void {
+    this.cutoffNs.set(this.lastAccelNs);
+    if (this.inits === 0) this.firstInitNs = tsNs;
+    this.inits++;
+    this.gen++;
+    this.state = GP_IN_PROGRESS;
+    this.notedGen[cpu] = this.gen;
+    this.lastAccelNs[cpu] = tsNs;
+    this.qsSeen[cpu] = 0;
+  }
+
+  /** rcu_gp_cleanup on `cpu`: rcu_seq_end, then __note_gp_changes (advance and accelerate) for that CPU. */
+  private gpCleanup(cpu: number, tsNs: number): void {
+    if (this.inits > 0) {
+      this.ends++;
+      const n = this.readyNs.length;
+      for (let c = 0; c < n; c++) if (this.cutoffNs[c] > this.readyNs[c]) this.readyNs[c] = this.cutoffNs[c];
+    }
+    this.gen++;
+    this.state = GP_IDLE;
+    this.notedGen[cpu] = this.gen;
+    this.lastAccelNs[cpu] = tsNs;
+  }
+}

@@ -1,0 +1,135 @@
+// RcuGpTracker: grace periods read off the grace-period kthread's FQS timer,
+// and which callbacks each CPU gave which grace period (rcu_accelerate_cbs).
+// Times are in ns; two CPUs; the kthread runs on CPU 0 unless said.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { GP_IDLE, GP_IN_PROGRESS, GP_UNKNOWN, RcuGpTracker } from '../../src/replay/rcu_gp.ts';
+
+/** One run of the kthread on `cpu`: switched in, its timer events, switched out asleep. */
+function run(g: RcuGpTracker, cpu: number, t: number, events: ('T' | 'C')[], wokenByCore = false): void {
+  if (wokenByCore) g.kthreadWokenByCore(1 - cpu);
+  g.kthreadRuns();
+  for (const e of events) {
+    if (e === 'T') g.fqsTimerStart(cpu, t);
+    else g.fqsTimerCancel(cpu, t);
+  }
+  g.kthreadSleeps(cpu, t + 1);
+}
+
+/** A pass of rcu_core() on `cpu` (not from idle, not in ksoftirqd), with its End. */
+function pass(g: RcuGpTracker, cpu: number, t: number, opts: { fromIdle?: boolean; ksoftirqd?: boolean } = {}): void {
+  g.rcuCore(cpu, t, opts.fromIdle ?? false, opts.ksoftirqd ?? false);
+  g.rcuCoreEnd(cpu);
+}
+
+/** From an unknown start to a grace period in progress that began at `t` with both CPUs' callbacks up to their passes. */
+function anchored(): RcuGpTracker {
+  const g = new RcuGpTracker(2);
+  run(g, 0, 100, ['C']); // woken early: a grace period ended; now idle
+  assert.equal(g.state, GP_IDLE);
+  assert.equal(g.active, false, 'no start seen yet: the estimate decides');
+  pass(g, 0, 150); // no grace period in progress: rcu_core accelerates
+  pass(g, 1, 160);
+  run(g, 0, 200, ['T']); // rcu_gp_init, then the FQS wait
+  assert.equal(g.state, GP_IN_PROGRESS);
+  assert.equal(g.active, true);
+  return g;
+}
+
+test('the tracker stays out until a grace period is seen to start', () => {
+  const g = new RcuGpTracker(2);
+  assert.equal(g.state, GP_UNKNOWN);
+  run(g, 0, 100, ['T']); // an FQS wait: a grace period is in progress, when it began is unknown
+  assert.equal(g.state, GP_IN_PROGRESS);
+  assert.equal(g.active, false);
+  run(g, 0, 200, ['C', 'T']); // end and start: from here the tracker decides
+  assert.equal(g.active, true);
+  assert.equal(g.inits, 1);
+  assert.equal(g.firstInitNs, 200);
+});
+
+test('callbacks queued before a CPU last accelerated ride the next grace period; later ones the one after', () => {
+  const g = anchored();
+  // Both CPUs accelerated at 150/160 (idle rcu_core): their callbacks up to then wait for this grace period.
+  run(g, 1, 300, ['C', 'T'], true); // the last QS came in: cleanup, and the next grace period starts
+  assert.deepEqual([...g.readyNs], [150, 160]);
+  assert.equal(g.ends, 1);
+});
+
+test('a CPU accelerates when it notes a new grace period and when it reports its quiescent state', () => {
+  const g = anchored();
+  pass(g, 1, 210); // notes the new grace period (note_gp_changes): accelerates
+  g.quiescent(1); // a context switch
+  pass(g, 1, 220); // reports its QS (rcu_report_qs_rdp): accelerates; CPU 0 still owes one, so no wakeup is expected
+  pass(g, 0, 230); // CPU 0 (the kthread's) had noted it at rcu_gp_init and has seen no QS since: no report
+  run(g, 0, 400, ['C', 'T'], true);
+  // The grace period that started at 200 covers CPU 1's callbacks up to 160 only: 210 and 220 came after its start.
+  assert.deepEqual([...g.readyNs], [150, 160]);
+  run(g, 0, 600, ['C', 'T'], true);
+  // The next one (started at 400) covers CPU 1 up to its report at 220, and CPU 0 up to its own rcu_gp_cleanup at 400.
+  assert.deepEqual([...g.readyNs], [400, 220]);
+});
+
+test('a report that would end the grace period without waking the kthread is undone', () => {
+  const g = anchored();
+  pass(g, 1, 210); // notes
+  g.quiescent(1);
+  g.quiescent(0);
+  pass(g, 0, 215); // CPU 0 reports
+  pass(g, 1, 220); // CPU 1 would be last, but no wakeup of the kthread follows in this pass: it did not report
+  // So when the forcing pass runs (timer fired, nothing cancelled) with CPU 1 busy, CPU 1 still owes its QS.
+  run(g, 0, 300, ['T']);
+  assert.equal(g.ends, 0, 'CPU 1 busy: the forcing pass cannot end the grace period');
+});
+
+test('a forcing pass ends the grace period when every CPU still owing a QS is idle', () => {
+  const g = anchored();
+  g.quiescent(0);
+  pass(g, 0, 210); // CPU 0 reports
+  g.idle(1, 205, true); // CPU 1 went idle and stays idle (dyntick): the forcing pass reports it
+  run(g, 0, 300, ['T']); // timer fired: rcu_gp_fqs → cleanup → rcu_gp_init → arms the timer again
+  assert.equal(g.ends, 1);
+  assert.equal(g.inits, 2);
+  assert.equal(g.state, GP_IN_PROGRESS);
+});
+
+test('a forcing pass with a busy CPU owing its QS leaves the grace period in progress', () => {
+  const g = anchored();
+  g.quiescent(0);
+  pass(g, 0, 210);
+  g.idle(1, 150, false); // CPU 1 busy since before the grace period
+  run(g, 0, 300, ['T']);
+  assert.equal(g.ends, 0);
+  assert.equal(g.inits, 1);
+});
+
+test('woken by the last report, its timer having fired meanwhile: cleanup and the next start without a cancel', () => {
+  const g = anchored();
+  run(g, 0, 300, ['T'], true);
+  assert.equal(g.ends, 1);
+  assert.equal(g.inits, 2);
+});
+
+test('asleep with no timer armed while a grace period was in progress: it ended and no other was needed', () => {
+  const g = anchored();
+  run(g, 0, 300, []); // the timer fired, a forcing pass ended it, no new one: swait_event_idle_exclusive
+  assert.equal(g.state, GP_IDLE);
+  assert.equal(g.ends, 1);
+  // With none in progress every rcu_core accelerates (and asks for one).
+  pass(g, 1, 350);
+  run(g, 0, 400, ['T']);
+  run(g, 0, 500, ['C', 'T'], true);
+  assert.equal(g.readyNs[1], 350);
+});
+
+test('a preempted kthread keeps its armed timer across the preemption', () => {
+  const g = anchored();
+  g.kthreadRuns();
+  g.fqsTimerCancel(0, 300); // woken early: cleanup
+  g.fqsTimerStart(0, 301); // rcu_gp_init, timer armed
+  // preempted (prev_state R: not kthreadSleeps), then back and asleep: the timer is still armed
+  g.kthreadRuns();
+  g.kthreadSleeps(0, 310);
+  assert.equal(g.state, GP_IN_PROGRESS);
+  assert.equal(g.ends, 1);
+});
