@@ -153,6 +153,8 @@ export class ReplayDriver {
   private readonly ksoftirqdPids = new Set<number>();
   /** parent pid → its children between sched_process_exit and their reaping (wait4 → release_task). */
   private readonly unreaped = new Map<number, number[]>();
+  /** Per CPU: ksoftirqd/N woken or preempted, not yet asleep again: softirq work (an RCU batch past its limit) is deferred. */
+  private readonly sirqPending: Uint8Array;
   /** Per CPU: between `Start RCU core` and `End RCU core`. */
   private readonly inCore: Uint8Array;
   /** Per CPU: callbacks queued there before this time are proven ready by a free on another CPU. */
@@ -198,6 +200,7 @@ export class ReplayDriver {
     this.crossProvenNs = new Float64Array(opts.cpuCount).fill(-1);
     this.gp = new RcuGpTracker(opts.cpuCount);
     this.inCore = new Uint8Array(opts.cpuCount);
+    this.sirqPending = new Uint8Array(opts.cpuCount);
     this.lostLo = new Int32Array(opts.cpuCount);
     this.lostHi = new Int32Array(opts.cpuCount);
     this.uncertain = new Uint8Array(opts.cpuCount);
@@ -279,6 +282,11 @@ export class ReplayDriver {
             const w = this.scratch;
             if (parseWakeupAt(s, lo, hi, w) && w.pid === this.gpKthreadPid) this.gp.kthreadWokenByCore(r.cpu);
           }
+          // wakeup_softirqd(): softirq work on that CPU (an RCU batch past its limit among it) waits for ksoftirqd.
+          if (s.startsWith('comm=ksoftirqd/', lo)) {
+            const n = Number(s.slice(lo + 15, s.indexOf(' ', lo + 15)));
+            if (n >= 0 && n < this.cpuCount) this.sirqPending[n] = 1;
+          }
           return;
         case EV_TIMER_CANCEL:
           if (r.pid === this.gpKthreadPid) this.gp.fqsTimerCancel(r.cpu, r.tsNs);
@@ -343,6 +351,11 @@ export class ReplayDriver {
     }
     this.gp.quiescent(cpu);
     this.inCore[cpu] = 0;
+    if (this.sirqPending[cpu] === 1 && s.prevState === 'S' && this.ksoftirqdPids.has(prevPid)) {
+      // ksoftirqd went back to sleep: nothing left pending, the batch has run.
+      this.sirqPending[cpu] = 0;
+      this.runProven(cpu, r.tsNs);
+    }
     const next = s.pid2;
     if (next === 0) this.gp.idle(cpu, r.tsNs, true);
     else if (prevPid === 0) this.gp.idle(cpu, r.tsNs, false);
@@ -578,11 +591,15 @@ export class ReplayDriver {
   /**
    * Runs on `c` the callbacks a grace period is known or estimated to have
    * ended for: the kthread's timer (RcuGpTracker) once it has shown a grace
-   * period start, else crossProof's estimate.
+   * period start, else crossProof's estimate. While ksoftirqd/c is woken and
+   * not yet asleep again, rcu_do_batch() has stopped at its limit (blimit, 10
+   * callbacks a pass outside the idle task) and the rest waits for ksoftirqd:
+   * then only what a sched_process_free anchors is known to have run, and the
+   * rest runs when ksoftirqd sleeps.
    */
   private runProven(c: number, tsNs: number): void {
     let proven = this.crossProvenNs[c];
-    if (this.gp.active) proven = Math.max(Math.min(proven, this.gp.firstInitNs), this.gp.readyNs[c]);
+    if (this.gp.active && this.sirqPending[c] === 0) proven = Math.max(Math.min(proven, this.gp.firstInitNs), this.gp.readyNs[c]);
     if (proven <= this.rcuProvenNs[c]) return;
     const list = this.primary.cpus[c].rcu;
     for (let i = list.head; i < list.cbs.length; i++) {
@@ -722,6 +739,7 @@ export class ReplayDriver {
     }
     this.anomalies.adopted++;
     if (comm === 'rcu_preempt' || comm === 'rcu_sched') this.gpKthreadPid = pid;
+    else if (comm.startsWith('ksoftirqd/')) this.ksoftirqdPids.add(pid);
     for (const k of this.kernels) k.adoptTask(tsNs, pid, comm, cpu, { kthread: comm.startsWith('kworker/') });
   }
 

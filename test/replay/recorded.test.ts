@@ -27,8 +27,8 @@ const RECORDED: { name: string; minAgreement: number; vfreeSlack?: number }[] = 
   { name: 'rec-gp-churn-3000', minAgreement: 0.999 },
   // threads: CLONE_THREAD learned at task_newtask makes them autoreaped (setCloneThread)
   { name: 'rec-gp-burst-4-2500', minAgreement: 0.9999 },
-  // zombies reaped when the parent next runs (reapChildren); below the bar, held to today's 3 wrong of 1999
-  { name: 'rec-gp-fork-2000', minAgreement: 0.9984 },
+  // zombies reaped when the parent next runs (reapChildren), ksoftirqd deferring a batch; 2 wrong of 1999: 99.8999%
+  { name: 'rec-gp-fork-2000', minAgreement: 0.9989 },
   // 3 wrong of 2999: 99.8999%, a hair under the bar; stack vfrees 120 / 118 (1.7%)
   { name: 'rec-gp-sh-true-3000', minAgreement: 0.9989, vfreeSlack: 2 },
 ];
