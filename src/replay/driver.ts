@@ -153,6 +153,8 @@ export class ReplayDriver {
   private readonly ksoftirqdPids = new Set<number>();
   /** parent pid → its children between sched_process_exit and their reaping (wait4 → release_task). */
   private readonly unreaped = new Map<number, number[]>();
+  /** The `timer=` address of the kthread's process_timeout timer (on its stack: the same every time), or ''. */
+  private gpTimer = '';
   /** Per CPU: ksoftirqd/N woken or preempted, not yet asleep again: softirq work (an RCU batch past its limit) is deferred. */
   private readonly sirqPending: Uint8Array;
   /** Per CPU: between `Start RCU core` and `End RCU core`. */
@@ -241,6 +243,7 @@ export class ReplayDriver {
       return;
     }
     try {
+      if (r.pid !== 0) this.gp.busy(r.cpu, r.tsNs);
       switch (kind) {
         case EV_SWITCH:
           this.onSwitch(r, s, lo, hi);
@@ -271,10 +274,11 @@ export class ReplayDriver {
             this.inCore[r.cpu] = 0;
             this.gp.rcuCoreEnd(r.cpu);
           }
-          else if (s.startsWith('Start scheduler-tick', lo)) this.gp.quiescent(r.cpu);
+          // rcu_flavor_sched_clock_irq(): rcu_qs() unless preemption is off, which it is in the idle task.
+          else if (r.pid !== 0 && s.startsWith('Start scheduler-tick', lo)) this.gp.quiescent(r.cpu);
           return;
         case EV_TIMER_START:
-          if (r.pid === this.gpKthreadPid && s.indexOf('function=process_timeout', lo) >= 0) this.gp.fqsTimerStart(r.cpu, r.tsNs);
+          this.onTimerStart(r, s, lo, hi);
           return;
         case EV_WAKEUP:
           // Only a wakeup from inside rcu_core() matters: rcu_report_qs_rsp or rcu_start_this_gp waking the kthread.
@@ -289,7 +293,7 @@ export class ReplayDriver {
           }
           return;
         case EV_TIMER_CANCEL:
-          if (r.pid === this.gpKthreadPid) this.gp.fqsTimerCancel(r.cpu, r.tsNs);
+          this.onTimerCancel(r, s, lo, hi);
           return;
         case EV_KMEM_CACHE_ALLOC:
           this.onKmemCacheAlloc(r, s, lo, hi);
@@ -309,6 +313,9 @@ export class ReplayDriver {
     this.uncertain[l.cpu] = 1;
     this.lostLo[l.cpu] = 0;
     this.lostHi[l.cpu] = this.nrCached;
+    // A lost timer event or switch of the kthread would be read as a grace-period boundary.
+    this.gp.lost();
+    this.sirqPending[l.cpu] = 0;
   }
 
   // ------------------------------------------------------------------ events
@@ -528,6 +535,9 @@ export class ReplayDriver {
   private onMigrate(r: TraceRecord, s: string, lo: number, hi: number): void {
     const m = this.scratch;
     if (!parseMigrateAt(s, lo, hi, m) || m.pid === 0 || m.num >= this.cpuCount || !this.primary.hasTask(m.pid)) return;
+    // try_to_wake_up() moving the kthread from inside rcu_core(): its sched_wakeup may come later on the
+    // target CPU (the remote wakeup queue), outside any RCU core pass.
+    if (m.pid === this.gpKthreadPid && this.inCore[r.cpu] === 1) this.gp.kthreadWokenByCore(r.cpu);
     for (const k of this.kernels) k.migrateTask(r.cpu, r.tsNs, m.pid, m.num);
   }
 
@@ -549,7 +559,7 @@ export class ReplayDriver {
       this.notedRun[c] = this.gpRuns;
       this.accelerated(c, r.tsNs);
     }
-    this.gp.rcuCore(c, r.tsNs, r.pid === 0, this.isKsoftirqd(r));
+    this.gp.rcuCore(c, r.tsNs, this.isKsoftirqd(r));
     this.runProven(c, r.tsNs);
   }
 
@@ -577,6 +587,36 @@ export class ReplayDriver {
     else this.unreaped.set(pid, rest);
   }
 
+  /**
+   * timer_start of the grace-period kthread's process_timeout timer
+   * (schedule_timeout in rcu_gp_fqs_loop). Its comm names the kthread when no
+   * switch has yet. The kthread is running: a switch to it the trace did not
+   * show is inserted first.
+   */
+  private onTimerStart(r: TraceRecord, s: string, lo: number, hi: number): void {
+    if (this.gpKthreadPid < 0 && (r.comm === 'rcu_preempt' || r.comm === 'rcu_sched')) this.gpKthreadPid = r.pid;
+    if (r.pid !== this.gpKthreadPid) return;
+    const f = s.indexOf('function=process_timeout', lo);
+    if (f < 0 || f >= hi) return;
+    this.syncCurrent(r.cpu, r.tsNs, r.pid, r, 0);
+    this.gpTimer = timerAddress(s, lo, hi);
+    this.gp.fqsTimerStart(r.cpu, r.tsNs);
+  }
+
+  /**
+   * timer_cancel in the kthread's context. Only its own timer, outside
+   * interrupts, is its del_timer_sync after an early wakeup; the expiry of
+   * a timer (its own or another's) in a softirq on the way out of an
+   * interrupt also prints timer_cancel (detach_timer) in whatever task ran.
+   */
+  private onTimerCancel(r: TraceRecord, s: string, lo: number, hi: number): void {
+    if (r.pid !== this.gpKthreadPid || this.gpTimer === '' || timerAddress(s, lo, hi) !== this.gpTimer) return;
+    const ctx = r.flags.charCodeAt(2); // the irq-info column: h, s or H in an interrupt
+    if (ctx === 104 || ctx === 115 || ctx === 72) return;
+    this.syncCurrent(r.cpu, r.tsNs, r.pid, r, 0);
+    this.gp.fqsTimerCancel(r.cpu, r.tsNs);
+  }
+
   /** ksoftirqd/N runs the pass: rcu_softirq_qs() follows it. */
   private isKsoftirqd(r: TraceRecord): boolean {
     if (this.ksoftirqdPids.has(r.pid)) return true;
@@ -598,8 +638,9 @@ export class ReplayDriver {
    * rest runs when ksoftirqd sleeps.
    */
   private runProven(c: number, tsNs: number): void {
+    if (this.gp.active && this.sirqPending[c] === 1) return;
     let proven = this.crossProvenNs[c];
-    if (this.gp.active && this.sirqPending[c] === 0) proven = Math.max(Math.min(proven, this.gp.firstInitNs), this.gp.readyNs[c]);
+    if (this.gp.active) proven = Math.max(Math.min(proven, this.gp.firstInitNs), this.gp.readyNs[c]);
     if (proven <= this.rcuProvenNs[c]) return;
     const list = this.primary.cpus[c].rcu;
     for (let i = list.head; i < list.cbs.length; i++) {
@@ -725,6 +766,14 @@ export class ReplayDriver {
     }
     this.anomalies.phantomSwitches++;
     for (const k of this.kernels) k.contextSwitch(cpu, tsNs, pid, 'R');
+    // The switch the trace did not show (about half of those out of idle on
+    // 6.18) is still a context switch for RCU, and may be the kthread's.
+    this.gp.quiescent(cpu);
+    this.gp.idle(cpu, tsNs, pid === 0);
+    if (pid === this.gpKthreadPid) {
+      this.gpKthreadRun(tsNs);
+      this.gp.kthreadRuns();
+    }
   }
 
   /** `pid` runs on `cpu`: adopt it if the model does not know it; a dead holder of the pid is renamed away. */
@@ -832,4 +881,13 @@ type CommSource = TraceRecord | PayloadFields;
 function commText(src: CommSource, which: 0 | 1 | 2): string {
   if (which === 0) return (src as TraceRecord).comm;
   return which === 1 ? (src as PayloadFields).comm() : (src as PayloadFields).comm2();
+}
+
+/** The `timer=` value of a timer:* payload s[lo, hi), or ''. */
+function timerAddress(s: string, lo: number, hi: number): string {
+  const i = s.indexOf('timer=', lo);
+  if (i < 0 || i >= hi) return '';
+  let e = s.indexOf(' ', i);
+  if (e < 0 || e > hi) e = hi;
+  return s.slice(i + 6, e);
 }

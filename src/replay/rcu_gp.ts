@@ -25,8 +25,9 @@
 // the CPU it runs on):
 //   - note_gp_changes() seeing rnp->gp_seq moved since the CPU last looked;
 //   - rcu_report_qs_rdp(), the CPU reporting its quiescent state: the first
-//     pass after a context switch, a scheduler tick, a pass from idle or a
-//     ksoftirqd pass since it noted the grace period (rcu_qs);
+//     pass after a context switch, a scheduler tick outside the idle task
+//     (which runs with preemption off) or a ksoftirqd pass since it noted the
+//     grace period (rcu_qs);
 //   - with no grace period in progress, rcu_core()'s own rcu_accelerate_cbs.
 // Callbacks queued on a CPU before its last such point before rcu_gp_init of
 // grace period g wait for g at most; they are invoked at that CPU's first
@@ -163,7 +164,24 @@ export class RcuGpTracker {
       this.gpCleanup(this.fqsCpu, this.fqsNs);
       this.gpInit(this.fqsCpu, this.fqsNs);
     }
-    if (!this.armed && this.state !== GP_IDLE) this.gpCleanup(cpu, tsNs);
+    // Not from the unknown state: a timer armed before the kthread was identified would be missed.
+    if (!this.armed && this.state === GP_IN_PROGRESS) this.gpCleanup(cpu, tsNs);
+  }
+
+  /** Events were lost: what the kthread did meanwhile is unknown until it shows a boundary again. */
+  lost(): void {
+    this.state = GP_UNKNOWN;
+    this.armed = false;
+    this.cancelled = false;
+    this.fqsEnded = false;
+    this.qsDone = false;
+    this.coreWoke = false;
+    this.slept = true;
+  }
+
+  /** A task other than idle runs on `cpu` (a switch out of idle the trace did not show). */
+  busy(cpu: number, tsNs: number): void {
+    if (this.idleNow[cpu] === 1) this.idle(cpu, tsNs, false);
   }
 
   /**
@@ -198,15 +216,15 @@ export class RcuGpTracker {
     this.qsSeen[cpu] = 1;
   }
 
-  /** rcu_core() on `cpu` at `tsNs`; `fromIdle`: it runs on the idle task (the tick came from idle); `ksoftirqd`: in ksoftirqd. */
-  rcuCore(cpu: number, tsNs: number, fromIdle: boolean, ksoftirqd: boolean): void {
+  /** rcu_core() on `cpu` at `tsNs`; `ksoftirqd`: in ksoftirqd. */
+  rcuCore(cpu: number, tsNs: number, ksoftirqd: boolean): void {
     this.prevAccel = this.lastAccelNs[cpu];
     if (this.notedGen[cpu] !== this.gen) {
       // note_gp_changes → __note_gp_changes: rcu_advance_cbs or rcu_accelerate_cbs; a new grace period wants a fresh QS.
       this.notedGen[cpu] = this.gen;
       this.lastAccelNs[cpu] = tsNs;
       this.qsSeen[cpu] = 0;
-    } else if (this.state === GP_IN_PROGRESS && this.reportedGen[cpu] !== this.gen && (this.qsSeen[cpu] === 1 || fromIdle)) {
+    } else if (this.state === GP_IN_PROGRESS && this.reportedGen[cpu] !== this.gen && this.qsSeen[cpu] === 1) {
       // rcu_check_quiescent_state → rcu_report_qs_rdp → rcu_accelerate_cbs (only while its rnp->qsmask bit is set).
       // The last report wakes the kthread from this pass (rcu_report_qs_rsp); without that wakeup it did not happen.
       this.reportedGen[cpu] = this.gen;

@@ -56,6 +56,14 @@ export function gpKthreadPid(proc = '/proc'): number | null {
   return null;
 }
 
+const GP_WHY = 'grace periods are estimated instead of read off the RCU kthread';
+
+/** Events in the grace-period kthread's context only; null (left out) when it cannot be found. */
+function gpKthreadFilter(): string | null {
+  const pid = gpKthreadPid();
+  return pid === null ? null : `common_pid == ${pid}`;
+}
+
 export const RECORD_EVENTS: readonly EventSpec[] = [
   { sys: 'sched', name: 'sched_process_fork', required: true },
   { sys: 'sched', name: 'sched_process_exit', required: true },
@@ -74,24 +82,9 @@ export const RECORD_EVENTS: readonly EventSpec[] = [
   { sys: 'kmem', name: 'kmem_cache_alloc', filter: 'name == "task_struct"', required: false },
   // The grace-period kthread's FQS timer shows when grace periods start and end
   // (src/replay/rcu_gp.ts): schedule_timeout()'s process_timeout timer armed,
-  // and cancelled by the kthread itself. `.function` filters exist since 6.2.
-  {
-    sys: 'timer',
-    name: 'timer_start',
-    filter: 'function.function == process_timeout',
-    required: false,
-    why: 'grace periods are estimated instead of read off the RCU kthread',
-  },
-  {
-    sys: 'timer',
-    name: 'timer_cancel',
-    filter: () => {
-      const pid = gpKthreadPid();
-      return pid === null ? null : `common_pid == ${pid}`;
-    },
-    required: false,
-    why: 'grace periods are estimated instead of read off the RCU kthread',
-  },
+  // and cancelled, in the kthread's own context.
+  { sys: 'timer', name: 'timer_start', filter: gpKthreadFilter, required: false, why: GP_WHY },
+  { sys: 'timer', name: 'timer_cancel', filter: gpKthreadFilter, required: false, why: GP_WHY },
 ];
 
 export interface RecordOptions {

@@ -2,7 +2,7 @@
 // check that tracefs was left as it was found, and replay it with --validate.
 // Skipped (saying why) without root or tracefs.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { main } from '../../src/cli/main.ts';
 import { getPreset } from '../../src/config/index.ts';
 import { replayTrace } from '../../src/replay/replay.ts';
-import { TRACEFS_CANDIDATES, tracefsSnapshot } from '../../src/trace/record.ts';
+import { gpKthreadPid, TRACEFS_CANDIDATES, tracefsSnapshot } from '../../src/trace/record.ts';
 
 function skipReason(): string | false {
   if (process.platform !== 'linux') return 'not Linux';
@@ -64,6 +64,8 @@ describe('kstack record end to end', { skip }, () => {
       // recording and replay work end to end; the fidelity figures are held on the
       // shipped recordings (test/replay/recorded.test.ts).
       assert.ok(r.agreement !== null && r.agreement >= 0.99, `agreement ${r.agreement}`);
+      // With the RCU grace-period kthread's timer recorded, the replay reads grace periods off it.
+      if (gpKthreadPid() !== null && meta.events.includes('timer:timer_cancel')) assert.equal(r.gracePeriods.source, 'kthread-timer');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -82,6 +84,27 @@ describe('kstack record end to end', { skip }, () => {
     } finally {
       process.stderr.write = ewrite;
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('gpKthreadPid', () => {
+  it('finds rcu_preempt or rcu_sched in a /proc, and null when there is neither', () => {
+    const proc = mkdtempSync(join(tmpdir(), 'kstack-proc-'));
+    try {
+      const task = (pid: number, comm: string | null) => {
+        mkdirSync(join(proc, String(pid)));
+        if (comm !== null) writeFileSync(join(proc, String(pid), 'comm'), `${comm}\n`);
+      };
+      task(1, 'systemd');
+      task(2, null); // a task gone between readdir and read
+      mkdirSync(join(proc, 'sys'));
+      assert.equal(gpKthreadPid(proc), null);
+      task(15, 'rcu_preempt');
+      assert.equal(gpKthreadPid(proc), 15);
+      assert.equal(gpKthreadPid(join(proc, 'missing')), null);
+    } finally {
+      rmSync(proc, { recursive: true, force: true });
     }
   });
 });

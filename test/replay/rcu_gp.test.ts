@@ -16,9 +16,9 @@ function run(g: RcuGpTracker, cpu: number, t: number, events: ('T' | 'C')[], wok
   g.kthreadSleeps(cpu, t + 1);
 }
 
-/** A pass of rcu_core() on `cpu` (not from idle, not in ksoftirqd), with its End. */
-function pass(g: RcuGpTracker, cpu: number, t: number, opts: { fromIdle?: boolean; ksoftirqd?: boolean } = {}): void {
-  g.rcuCore(cpu, t, opts.fromIdle ?? false, opts.ksoftirqd ?? false);
+/** A pass of rcu_core() on `cpu` (not in ksoftirqd unless said), with its End. */
+function pass(g: RcuGpTracker, cpu: number, t: number, opts: { ksoftirqd?: boolean } = {}): void {
+  g.rcuCore(cpu, t, opts.ksoftirqd ?? false);
   g.rcuCoreEnd(cpu);
 }
 
