@@ -7,7 +7,9 @@ import { EXIT_OK, parse, UsageError } from './args.ts';
 export const help = `usage: kstack record -o FILE.trace.gz [--duration S] [--buffer-kb N] [-- CMD ARGS...]
 
 Records the scheduler, task, vmalloc and RCU-core events (plus kmem_cache_alloc
-of task_struct where the kernel can filter it) through tracefs while CMD runs,
+of task_struct where the kernel can filter it, the scheduler tick, and the RCU
+grace-period kthread's timer_start/timer_cancel, from which the replay reads
+when grace periods start and end) through tracefs while CMD runs,
 or for S seconds (default 5) without a command. Needs root; mounts tracefs if
 needed. Restores every tracefs setting it changed, also on error, SIGINT and
 SIGTERM. Writes FILE.trace.gz atomically and FILE.meta.json (kernel release,

@@ -288,8 +288,10 @@ export class ReplayDriver {
           }
           // wakeup_softirqd(): softirq work on that CPU (an RCU batch past its limit among it) waits for ksoftirqd.
           if (s.startsWith('comm=ksoftirqd/', lo)) {
-            const n = Number(s.slice(lo + 15, s.indexOf(' ', lo + 15)));
-            if (n >= 0 && n < this.cpuCount) this.sirqPending[n] = 1;
+            let n = 0;
+            let i = lo + 15;
+            for (let ch = s.charCodeAt(i); i < hi && ch >= 48 && ch <= 57; ch = s.charCodeAt(++i)) n = n * 10 + ch - 48;
+            if (i > lo + 15 && n < this.cpuCount) this.sirqPending[n] = 1;
           }
           return;
         case EV_TIMER_CANCEL:
@@ -516,7 +518,8 @@ export class ReplayDriver {
       if (finalNs > this.rcuProvenNs[r.cpu]) this.rcuProvenNs[r.cpu] = finalNs;
       this.crossProof(finalNs);
     }
-    if (this.gp.active) this.runProven(r.cpu, r.tsNs);
+    // The grace-period bound too; the rcuCore below runs both.
+    if (this.gp.active) this.raiseProven(r.cpu);
     const t = this.primary.task(f.pid);
     if (t !== undefined && t.state === TASK_DEAD && !t.released) {
       // A zombie its parent reaped (wait4 is not traced): release_task() now.
@@ -638,10 +641,15 @@ export class ReplayDriver {
    * rest runs when ksoftirqd sleeps.
    */
   private runProven(c: number, tsNs: number): void {
-    if (this.gp.active && this.sirqPending[c] === 1) return;
+    if (this.raiseProven(c)) this.rcuCore(c, tsNs);
+  }
+
+  /** runProven's bound alone: raises rcuProvenNs[c]; true if it moved (the caller runs rcuCore). */
+  private raiseProven(c: number): boolean {
+    if (this.gp.active && this.sirqPending[c] === 1) return false;
     let proven = this.crossProvenNs[c];
     if (this.gp.active) proven = Math.max(Math.min(proven, this.gp.firstInitNs), this.gp.readyNs[c]);
-    if (proven <= this.rcuProvenNs[c]) return;
+    if (proven <= this.rcuProvenNs[c]) return false;
     const list = this.primary.cpus[c].rcu;
     for (let i = list.head; i < list.cbs.length; i++) {
       const cb = list.cbs[i];
@@ -650,10 +658,9 @@ export class ReplayDriver {
         break;
       }
     }
-    if (proven > this.rcuProvenNs[c]) {
-      this.rcuProvenNs[c] = proven;
-      this.rcuCore(c, tsNs);
-    }
+    if (proven <= this.rcuProvenNs[c]) return false;
+    this.rcuProvenNs[c] = proven;
+    return true;
   }
 
   /** The grace-period kthread starts running: rcu_gp_init()/rcu_gp_cleanup() may change gp_seq from here. */

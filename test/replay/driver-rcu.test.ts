@@ -49,7 +49,8 @@ test('a thread cloned at the task_struct marker is released at its exit (autorea
 });
 
 test('a child process is a zombie until its parent runs again, which reaps it on its own CPU', () => {
-  const d = drive([
+  // The parent forks on CPU 0 and sleeps; the child runs, exits and dies on CPU 1.
+  const childDies = [
     ...PARENT,
     '            main-100   [000] .....   10.000050: task_newtask: pid=101 comm=main clone_flags=1200000 oom_score_adj=0',
     '            main-100   [000] .....   10.000051: sched_process_fork: comm=main pid=100 child_comm=main child_pid=101',
@@ -57,17 +58,12 @@ test('a child process is a zombie until its parent runs again, which reaps it on
     '          <idle>-0     [001] d..2.   10.000065: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=main next_pid=101 next_prio=120',
     '            main-101   [001] .....   10.000070: sched_process_exit: comm=main pid=101 prio=120 group_dead=true',
     '            main-101   [001] d..2.   10.000080: sched_switch: prev_comm=main prev_pid=101 prev_prio=120 prev_state=Z ==> next_comm=swapper/1 next_pid=0 next_prio=120',
-  ]);
+  ];
+  const d = drive(childDies);
   assert.equal(d.primary.task(101)?.released, false, 'a zombie after its final switch');
   assert.deepEqual(delayedPuts(d, 1), []);
   const d2 = drive([
-    ...PARENT,
-    '            main-100   [000] .....   10.000050: task_newtask: pid=101 comm=main clone_flags=1200000 oom_score_adj=0',
-    '            main-100   [000] .....   10.000051: sched_process_fork: comm=main pid=100 child_comm=main child_pid=101',
-    '            main-100   [000] d..2.   10.000060: sched_switch: prev_comm=main prev_pid=100 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120',
-    '          <idle>-0     [001] d..2.   10.000065: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=main next_pid=101 next_prio=120',
-    '            main-101   [001] .....   10.000070: sched_process_exit: comm=main pid=101 prio=120 group_dead=true',
-    '            main-101   [001] d..2.   10.000080: sched_switch: prev_comm=main prev_pid=101 prev_prio=120 prev_state=Z ==> next_comm=swapper/1 next_pid=0 next_prio=120',
+    ...childDies,
     '          <idle>-0     [000] d..2.   10.000090: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=main next_pid=100 next_prio=120',
   ]);
   assert.equal(d2.primary.task(101)?.released, true, 'wait4 → release_task when the parent runs');
