@@ -153,6 +153,10 @@ export class ReplayDriver {
   private readonly ksoftirqdPids = new Set<number>();
   /** parent pid → its children between sched_process_exit and their reaping (wait4 → release_task). */
   private readonly unreaped = new Map<number, number[]>();
+  /** Exiting children that have woken their parent from exit_notify(): zombies (EXIT_ZOMBIE) before their final switch. */
+  private readonly notifiedZombies = new PidSet();
+  /** Zombies their parent ran after exit_notify() and before their final switch: reaped first, so the final switch queues delayed_put_task_struct. */
+  private readonly reapedBeforeFinal = new PidSet();
   /** The `timer=` address of the kthread's process_timeout timer (on its stack: the same every time), or ''. */
   private gpTimer = '';
   /** Per CPU: ksoftirqd/N woken or preempted, not yet asleep again: softirq work (an RCU batch past its limit) is deferred. */
@@ -281,10 +285,12 @@ export class ReplayDriver {
           this.onTimerStart(r, s, lo, hi);
           return;
         case EV_WAKEUP:
+          if (this.exiting.has(r.pid)) this.onExitNotify(r, s, lo, hi);
           // Only a wakeup from inside rcu_core() matters: rcu_report_qs_rsp or rcu_start_this_gp waking the kthread.
           if (this.inCore[r.cpu] === 1) {
             const w = this.scratch;
             if (parseWakeupAt(s, lo, hi, w) && w.pid === this.gpKthreadPid) this.gp.kthreadWokenByCore(r.cpu);
+            else if (s.startsWith('comm=kworker/', lo) && s.startsWith(`${r.cpu}:`, lo + 13)) this.vfreeAtomicWoke(r.cpu, r.tsNs);
           }
           // wakeup_softirqd(): softirq work on that CPU (an RCU batch past its limit among it) waits for ksoftirqd.
           if (s.startsWith('comm=ksoftirqd/', lo)) {
@@ -346,6 +352,12 @@ export class ReplayDriver {
       if (gd === undefined) this.anomalies.exitsMissing++;
       if (t !== undefined && t.state !== TASK_DEAD) {
         for (const k of this.kernels) k.doExit(cpu, r.tsNs, prevPid, gd !== 0);
+      }
+      this.notifiedZombies.delete(prevPid);
+      if (this.reapedBeforeFinal.delete(prevPid) && t !== undefined && !t.released) {
+        // wait4 → release_task() ran first (put_task_struct_rcu_user: rcu_users 2 → 1); this switch's
+        // finish_task_switch drops the last and queues delayed_put_task_struct here, on the child's CPU.
+        for (const k of this.kernels) k.releaseTask(cpu, r.tsNs, prevPid);
       }
       this.finalSwitchNs.set(prevPid, r.tsNs);
       this.unreaped.delete(prevPid);
@@ -518,6 +530,9 @@ export class ReplayDriver {
       if (finalNs > this.rcuProvenNs[r.cpu]) this.rcuProvenNs[r.cpu] = finalNs;
       this.crossProof(finalNs);
     }
+    // Callbacks run in the order queued (rcu_do_batch): all queued here before this one have run too.
+    const q = this.queuedHere(r.cpu, f.pid);
+    if (q > this.rcuProvenNs[r.cpu]) this.rcuProvenNs[r.cpu] = q;
     // The grace-period bound too; the rcuCore below runs both.
     if (this.gp.active) this.raiseProven(r.cpu);
     const t = this.primary.task(f.pid);
@@ -526,6 +541,46 @@ export class ReplayDriver {
       for (const k of this.kernels) k.releaseTask(r.cpu, r.tsNs, f.pid);
     }
     this.rcuCore(r.cpu, r.tsNs);
+  }
+
+  /**
+   * A kworker of this CPU woken from inside rcu_core(): a callback being
+   * invoked called schedule_work(); in this workload, thread_stack_free_rcu()
+   * finding the cache full, vfree() in softirq → vfree_atomic() → the
+   * vfree_deferred work (mm/vmalloc.c, 6.18). Callbacks run in order, so
+   * every one queued here up to the first stack that would not fit in the
+   * cache has run. Nothing is concluded past a delayed_put_task_struct whose
+   * sched_process_free has not shown, nor when no queued stack would miss.
+   */
+  private vfreeAtomicWoke(cpu: number, tsNs: number): void {
+    const pc = this.primary.cpus[cpu];
+    let room = 0;
+    for (const st of pc.cachedStacks) if (st === null) room++;
+    const list = pc.rcu;
+    for (let i = list.head; i < list.cbs.length; i++) {
+      const cb = list.cbs[i];
+      if (cb.kind === RcuCbKind.DelayedPutTaskStruct && cb.task !== null && this.finalSwitchNs.has(cb.task.pid)) return;
+      if (cb.kind !== RcuCbKind.ThreadStackFreeRcu) continue;
+      if (room > 0) {
+        room--;
+        continue;
+      }
+      if (cb.queuedNs > this.rcuProvenNs[cpu] && cb.queuedNs < this.gp.endedInitNs) {
+        this.rcuProvenNs[cpu] = cb.queuedNs;
+        this.rcuCore(cpu, tsNs);
+      }
+      return;
+    }
+  }
+
+  /** When the model queued delayed_put_task_struct of `pid` on `cpu`, or -1 if it is not queued there. */
+  private queuedHere(cpu: number, pid: number): number {
+    const list = this.primary.cpus[cpu].rcu;
+    for (let i = list.head; i < list.cbs.length; i++) {
+      const cb = list.cbs[i];
+      if (cb.kind === RcuCbKind.DelayedPutTaskStruct && cb.task !== null && cb.task.pid === pid) return cb.queuedNs;
+    }
+    return -1;
   }
 
   private onWakeupNew(r: TraceRecord, s: string, lo: number, hi: number): void {
@@ -584,10 +639,24 @@ export class ReplayDriver {
       const z = this.primary.task(c);
       if (z === undefined || z.released) continue;
       if (z.state === TASK_DEAD) for (const k of this.kernels) k.releaseTask(cpu, tsNs, c);
+      else if (this.notifiedZombies.has(c)) this.reapedBeforeFinal.add(c);
       else rest.push(c);
     }
     if (rest.length === 0) this.unreaped.delete(pid);
     else this.unreaped.set(pid, rest);
+  }
+
+  /**
+   * A sched_wakeup from an exiting task (between sched_process_exit and its
+   * final switch) of its parent: exit_notify() → do_notify_parent() has made
+   * it a zombie, and wait4 in the parent may reap it from now on, before the
+   * child's final switch.
+   */
+  private onExitNotify(r: TraceRecord, s: string, lo: number, hi: number): void {
+    const t = this.primary.task(r.pid);
+    if (t === undefined || t.autoreap || t.parentPid === 0) return;
+    const w = this.scratch;
+    if (parseWakeupAt(s, lo, hi, w) && w.pid === t.parentPid) this.notifiedZombies.add(r.pid);
   }
 
   /**

@@ -19,6 +19,10 @@ export class PidSet {
     this.hasOne = true;
   }
 
+  has(pid: number): boolean {
+    return (this.hasOne && this.one === pid) || (this.rest.size !== 0 && this.rest.has(pid));
+  }
+
   /** Set.delete. */
   delete(pid: number): boolean {
     if (this.hasOne && this.one === pid) {
@@ -49,6 +53,10 @@ export class PidMap {
     this.oneKey = pid;
     this.oneValue = value;
     this.hasOne = true;
+  }
+
+  has(pid: number): boolean {
+    return (this.hasOne && this.oneKey === pid) || (this.rest.size !== 0 && this.rest.has(pid));
   }
 
   /** get and delete. */

@@ -50,6 +50,9 @@ export class RcuGpTracker {
   ends = 0;
   /** When the first grace period seen started: callbacks queued before it are left to the estimate. */
   firstInitNs = -1;
+  /** When the last grace period seen to end had started (-1: none yet): a callback queued later cannot have been invoked. */
+  endedInitNs = -1;
+  private initNs = -1;
   /** The kthread's process_timeout timer is armed (between timer_start and its cancel, expiry or the next run). */
   private armed = false;
   /** The kthread's last switch-out was a sleep, not a preemption. */
@@ -254,6 +257,7 @@ export class RcuGpTracker {
   private gpInit(cpu: number, tsNs: number): void {
     this.cutoffNs.set(this.lastAccelNs);
     if (this.inits === 0) this.firstInitNs = tsNs;
+    this.initNs = tsNs;
     this.inits++;
     this.gen++;
     this.state = GP_IN_PROGRESS;
@@ -266,6 +270,7 @@ export class RcuGpTracker {
   private gpCleanup(cpu: number, tsNs: number): void {
     if (this.inits > 0) {
       this.ends++;
+      this.endedInitNs = this.initNs;
       const n = this.readyNs.length;
       for (let c = 0; c < n; c++) if (this.cutoffNs[c] > this.readyNs[c]) this.readyNs[c] = this.cutoffNs[c];
     }

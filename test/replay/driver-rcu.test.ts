@@ -1,8 +1,9 @@
 // Driver rules around task release and the grace-period kthread's timer, on
 // hand-made ftrace lines (2 CPUs, linux-6.18): a thread cloned at the
 // task_struct marker is autoreaped; a zombie is reaped when its parent next
-// runs; only the kthread's own timer, cancelled outside interrupts, ends a
-// grace period.
+// runs, or before the child's final switch once exit_notify has woken it; a
+// kworker woken inside rcu_core is a stack callback's vfree_atomic; only the
+// kthread's own timer, cancelled outside interrupts, ends a grace period.
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
@@ -69,6 +70,100 @@ test('a child process is a zombie until its parent runs again, which reaps it on
   assert.equal(d2.primary.task(101)?.released, true, 'wait4 → release_task when the parent runs');
   assert.deepEqual(delayedPuts(d2, 0), [101], "queued on the parent's CPU");
   assert.deepEqual(delayedPuts(d2, 1), []);
+});
+
+test("a zombie its parent runs for before the child's final switch is reaped first: delayed_put_task_struct goes on the child's CPU", () => {
+  // The parent sleeps in wait4 on CPU 0; the child exits on CPU 1 and wakes it from exit_notify().
+  const head = [
+    ...PARENT,
+    '            main-100   [000] .....   10.000050: task_newtask: pid=101 comm=main clone_flags=1200000 oom_score_adj=0',
+    '            main-100   [000] .....   10.000051: sched_process_fork: comm=main pid=100 child_comm=main child_pid=101',
+    '            main-100   [000] d..2.   10.000060: sched_switch: prev_comm=main prev_pid=100 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120',
+    '          <idle>-0     [001] d..2.   10.000065: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=main next_pid=101 next_prio=120',
+    '            main-101   [001] .....   10.000070: sched_process_exit: comm=main pid=101 prio=120 group_dead=true',
+  ];
+  const wake = '            main-101   [001] dN.6.   10.000075: sched_wakeup: comm=main pid=100 prio=120 target_cpu=000';
+  const parentRuns = '          <idle>-0     [000] d..2.   10.000076: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=main next_pid=100 next_prio=120';
+  const final = '            main-101   [001] d..2.   10.000077: sched_switch: prev_comm=main prev_pid=101 prev_prio=120 prev_state=Z ==> next_comm=swapper/1 next_pid=0 next_prio=120';
+  const d = drive([...head, wake, parentRuns, final]);
+  assert.equal(d.primary.task(101)?.released, true);
+  assert.deepEqual(delayedPuts(d, 1), [101], "finish_task_switch dropped the last rcu_users, on the child's CPU");
+  assert.deepEqual(delayedPuts(d, 0), []);
+  // Without exit_notify's wakeup first the parent ran for something else: the child is reaped on its next run.
+  const d2 = drive([...head, parentRuns, wake, final]);
+  assert.equal(d2.primary.task(101)?.released, false, 'not reaped before exit_notify');
+  assert.deepEqual(delayedPuts(d2, 1), []);
+});
+
+test('a free shows every callback queued before it on that CPU has run, up to when the model queued it (release_task), not only its final switch', () => {
+  // Four children of a parent on CPU 0 (whose cache starts full: two hits, two misses). 101 dies on CPU 1
+  // first; 103 and 104 die on CPU 0 and fill its cache; 102 dies there last, so its stack waits on RCU,
+  // queued just before the parent, running again, reaps all four on CPU 0.
+  const fork = (pid: number, us: number) => [
+    `            main-100   [000] .....   10.0000${us}: task_newtask: pid=${pid} comm=main clone_flags=1200000 oom_score_adj=0`,
+    `            main-100   [000] .....   10.0000${us + 1}: sched_process_fork: comm=main pid=100 child_comm=main child_pid=${pid}`,
+  ];
+  const dies = (pid: number, cpu: number, us: number, next: number, nextComm: string) => [
+    `            main-${pid}   [00${cpu}] .....   10.0000${us}: sched_process_exit: comm=main pid=${pid} prio=120 group_dead=true`,
+    `            main-${pid}   [00${cpu}] d..2.   10.0000${us + 1}: sched_switch: prev_comm=main prev_pid=${pid} prev_prio=120 prev_state=Z ==> next_comm=${nextComm} next_pid=${next} next_prio=120`,
+  ];
+  const lines = [
+    ...PARENT,
+    ...fork(101, 50),
+    ...fork(102, 52),
+    ...fork(103, 54),
+    ...fork(104, 56),
+    '            main-100   [000] d..2.   10.000060: sched_switch: prev_comm=main prev_pid=100 prev_prio=120 prev_state=S ==> next_comm=main next_pid=103 next_prio=120',
+    '          <idle>-0     [001] d..2.   10.000061: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=main next_pid=101 next_prio=120',
+    ...dies(101, 1, 62, 0, 'swapper/1'),
+    ...dies(103, 0, 70, 104, 'main'),
+    ...dies(104, 0, 72, 102, 'main'),
+    ...dies(102, 0, 80, 100, 'main'),
+  ];
+  const stacksPending = (d: ReplayDriver) => {
+    const l = d.primary.cpus[0].rcu;
+    let n = 0;
+    for (let i = l.head; i < l.cbs.length; i++) if (l.cbs[i].kind === RcuCbKind.ThreadStackFreeRcu) n++;
+    return n;
+  };
+  const before = drive(lines);
+  assert.equal(stacksPending(before), 1, "102's stack waits for a grace period on CPU 0");
+  assert.equal(delayedPuts(before, 0)[0], 101, "101's delayed_put_task_struct queued after it, at the parent's wait4");
+  const d = drive([...lines, '     ksoftirqd/0-14     [000] ..s..   10.004000: sched_process_free: comm=main pid=101 prio=120']);
+  assert.equal(stacksPending(d), 0, "rcu_do_batch ran 102's stack callback before 101's delayed_put_task_struct");
+});
+
+test('a kworker woken inside rcu_core runs queued stack callbacks up to the first that would not fit in the cache', () => {
+  const text = gunzipSync(readFileSync('examples/traces/recorded/rec-gp-churn-3000.trace.gz')).toString('utf8');
+  const lines = text.split('\n');
+  // Kworker wakeups inside an RCU core pass on their own CPU (vfree_atomic → schedule_work).
+  const re = /^\s*\S+-\d+\s+\[00(\d)\] \S+\s+[\d.]+: sched_wakeup: comm=kworker\/(\d):/;
+  const inCore = [false, false];
+  const wakeups: number[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /\[00(\d)\].* rcu_utilization: (Start|End) RCU core/.exec(lines[i]);
+    if (m) inCore[Number(m[1])] = m[2] === 'Start';
+    const w = re.exec(lines[i]);
+    if (w && w[1] === w[2] && inCore[Number(w[1])]) wakeups.push(i);
+  }
+  assert.ok(wakeups.length > 10, `${wakeups.length} kworker wakeups from rcu_core in the recording`);
+  const pending = (d: ReplayDriver, cpu: number) => {
+    const l = d.primary.cpus[cpu].rcu;
+    let n = 0;
+    for (let i = l.head; i < l.cbs.length; i++) if (l.cbs[i].kind === RcuCbKind.ThreadStackFreeRcu) n++;
+    return n;
+  };
+  // The same prefix with the wakeup's comm changed: what the kworker adds. Most wakeups find the
+  // model already agreeing; some find stack callbacks it held back, which then run.
+  let ran = 0;
+  for (const at of wakeups.slice(0, 40)) {
+    const cpu = Number(re.exec(lines[at])?.[1]);
+    const withIt = pending(drive(lines.slice(0, at + 1)), cpu);
+    const without = pending(drive([...lines.slice(0, at), lines[at].replace(/comm=kworker\/\d:\d+/, 'comm=node')]), cpu);
+    assert.ok(withIt <= without, `line ${at + 1}: the wakeup never holds callbacks back`);
+    if (withIt < without) ran++;
+  }
+  assert.ok(ran > 0, 'some kworker wakeup ran stack callbacks the model had held back');
 });
 
 test("only the kthread's own timer, cancelled outside interrupts, ends a grace period", async () => {
