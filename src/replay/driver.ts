@@ -157,6 +157,8 @@ export class ReplayDriver {
   private readonly notifiedZombies = new PidSet();
   /** Zombies their parent ran after exit_notify() and before their final switch: reaped first, so the final switch queues delayed_put_task_struct. */
   private readonly reapedBeforeFinal = new PidSet();
+  /** The latest a callback that has run was queued (a free's delayed_put_task_struct): a grace period begun after it has ended. */
+  private freedQueuedNs = -1;
   /** The `timer=` address of the kthread's process_timeout timer (on its stack: the same every time), or ''. */
   private gpTimer = '';
   /** Per CPU: ksoftirqd/N woken or preempted, not yet asleep again: softirq work (an RCU batch past its limit) is deferred. */
@@ -533,6 +535,8 @@ export class ReplayDriver {
     // Callbacks run in the order queued (rcu_do_batch): all queued here before this one have run too.
     const q = this.queuedHere(r.cpu, f.pid);
     if (q > this.rcuProvenNs[r.cpu]) this.rcuProvenNs[r.cpu] = q;
+    const queued = q > 0 ? q : (finalNs ?? -1);
+    if (queued > this.freedQueuedNs) this.freedQueuedNs = queued;
     // The grace-period bound too; the rcuCore below runs both.
     if (this.gp.active) this.raiseProven(r.cpu);
     const t = this.primary.task(f.pid);
@@ -550,7 +554,10 @@ export class ReplayDriver {
    * vfree_deferred work (mm/vmalloc.c, 6.18). Callbacks run in order, so
    * every one queued here up to the first stack that would not fit in the
    * cache has run. Nothing is concluded past a delayed_put_task_struct whose
-   * sched_process_free has not shown, nor when no queued stack would miss.
+   * sched_process_free has not shown, nor when no queued stack would miss, nor
+   * for a stack queued after every grace period known to have ended began
+   * (the kthread's timer, or a free of a callback queued later): early in a
+   * trace the kworker may be freeing a stack queued before it began.
    */
   private vfreeAtomicWoke(cpu: number, tsNs: number): void {
     const pc = this.primary.cpus[cpu];
@@ -565,7 +572,7 @@ export class ReplayDriver {
         room--;
         continue;
       }
-      if (cb.queuedNs > this.rcuProvenNs[cpu] && cb.queuedNs < this.gp.endedInitNs) {
+      if (cb.queuedNs > this.rcuProvenNs[cpu] && cb.queuedNs < Math.max(this.gp.endedInitNs, this.freedQueuedNs)) {
         this.rcuProvenNs[cpu] = cb.queuedNs;
         this.rcuCore(cpu, tsNs);
       }
