@@ -153,12 +153,10 @@ export class ReplayDriver {
   private readonly ksoftirqdPids = new Set<number>();
   /** parent pid → its children between sched_process_exit and their reaping (wait4 → release_task). */
   private readonly unreaped = new Map<number, number[]>();
-  /** Exiting children that have woken their parent from exit_notify(): zombies (EXIT_ZOMBIE) before their final switch. */
-  private readonly notifiedZombies = new PidSet();
-  /** Zombies their parent ran after exit_notify() and before their final switch: reaped first, so the final switch queues delayed_put_task_struct. */
-  private readonly reapedBeforeFinal = new PidSet();
-  /** The latest a callback that has run was queued (a free's delayed_put_task_struct): a grace period begun after it has ended. */
+  /** The latest a task whose sched_process_free has shown had its delayed_put_task_struct queued: a grace period begun after it has ended. */
   private freedQueuedNs = -1;
+  /** Zombies whose parent was running elsewhere at their final switch: reaped when, the trace does not say. */
+  private readonly reapUnsure = new PidSet();
   /** The `timer=` address of the kthread's process_timeout timer (on its stack: the same every time), or ''. */
   private gpTimer = '';
   /** Per CPU: ksoftirqd/N woken or preempted, not yet asleep again: softirq work (an RCU batch past its limit) is deferred. */
@@ -287,12 +285,12 @@ export class ReplayDriver {
           this.onTimerStart(r, s, lo, hi);
           return;
         case EV_WAKEUP:
-          if (this.exiting.has(r.pid)) this.onExitNotify(r, s, lo, hi);
           // Only a wakeup from inside rcu_core() matters: rcu_report_qs_rsp or rcu_start_this_gp waking the kthread.
           if (this.inCore[r.cpu] === 1) {
             const w = this.scratch;
             if (parseWakeupAt(s, lo, hi, w) && w.pid === this.gpKthreadPid) this.gp.kthreadWokenByCore(r.cpu);
-            else if (s.startsWith('comm=kworker/', lo) && s.startsWith(`${r.cpu}:`, lo + 13)) this.vfreeAtomicWoke(r.cpu, r.tsNs);
+            // In softirq context: thread_stack_free_rcu's vfree_atomic, not some other work item.
+            else if ((r.flags.length < 3 || r.flags.charCodeAt(2) === 115) && s.startsWith('comm=kworker/', lo) && s.startsWith(`${r.cpu}:`, lo + 13)) this.vfreeAtomicWoke(r.cpu, r.tsNs);
           }
           // wakeup_softirqd(): softirq work on that CPU (an RCU batch past its limit among it) waits for ksoftirqd.
           if (s.startsWith('comm=ksoftirqd/', lo)) {
@@ -355,14 +353,11 @@ export class ReplayDriver {
       if (t !== undefined && t.state !== TASK_DEAD) {
         for (const k of this.kernels) k.doExit(cpu, r.tsNs, prevPid, gd !== 0);
       }
-      this.notifiedZombies.delete(prevPid);
-      if (this.reapedBeforeFinal.delete(prevPid) && t !== undefined && !t.released) {
-        // wait4 → release_task() ran first (put_task_struct_rcu_user: rcu_users 2 → 1); this switch's
-        // finish_task_switch drops the last and queues delayed_put_task_struct here, on the child's CPU.
-        for (const k of this.kernels) k.releaseTask(cpu, r.tsNs, prevPid);
-      }
       this.finalSwitchNs.set(prevPid, r.tsNs);
       this.unreaped.delete(prevPid);
+      if (t !== undefined && !t.autoreap && t.parentPid !== 0) {
+        for (let c = 0; c < this.cpuCount; c++) if (c !== cpu && this.primary.currentPid(c) === t.parentPid) this.reapUnsure.add(prevPid);
+      }
       if (this.uncertain[cpu]) this.lostPut(cpu);
     }
     // rcu_gp_init() and rcu_gp_cleanup() run __note_gp_changes() for the CPU
@@ -533,9 +528,15 @@ export class ReplayDriver {
       this.crossProof(finalNs);
     }
     // Callbacks run in the order queued (rcu_do_batch): all queued here before this one have run too.
-    const q = this.queuedHere(r.cpu, f.pid);
-    if (q > this.rcuProvenNs[r.cpu]) this.rcuProvenNs[r.cpu] = q;
-    const queued = q > 0 ? q : (finalNs ?? -1);
+    // When the model queued it is known only if the parent did not run between the child's final
+    // switch and the model's release (it could have reaped it then); else the final switch bounds it.
+    let queued = finalNs ?? -1;
+    if (!this.reapUnsure.delete(f.pid)) {
+      const q = this.queuedHere(r.cpu, f.pid);
+      if (q > queued) queued = q;
+    }
+    if (queued > this.rcuProvenNs[r.cpu]) this.rcuProvenNs[r.cpu] = queued;
+    // A grace period begun after that call_rcu has ended.
     if (queued > this.freedQueuedNs) this.freedQueuedNs = queued;
     // The grace-period bound too; the rcuCore below runs both.
     if (this.gp.active) this.raiseProven(r.cpu);
@@ -556,8 +557,10 @@ export class ReplayDriver {
    * cache has run. Nothing is concluded past a delayed_put_task_struct whose
    * sched_process_free has not shown, nor when no queued stack would miss, nor
    * for a stack queued after every grace period known to have ended began
-   * (the kthread's timer, or a free of a callback queued later): early in a
-   * trace the kworker may be freeing a stack queued before it began.
+   * (the kthread's timer, or a free of a task that died later): early in a
+   * trace the kworker may be freeing a stack queued before it began. The
+   * room counted is the primary model's (full caches at the start), the
+   * fullest of the starting fills: the bound it gives is the least.
    */
   private vfreeAtomicWoke(cpu: number, tsNs: number): void {
     const pc = this.primary.cpus[cpu];
@@ -646,24 +649,10 @@ export class ReplayDriver {
       const z = this.primary.task(c);
       if (z === undefined || z.released) continue;
       if (z.state === TASK_DEAD) for (const k of this.kernels) k.releaseTask(cpu, tsNs, c);
-      else if (this.notifiedZombies.has(c)) this.reapedBeforeFinal.add(c);
       else rest.push(c);
     }
     if (rest.length === 0) this.unreaped.delete(pid);
     else this.unreaped.set(pid, rest);
-  }
-
-  /**
-   * A sched_wakeup from an exiting task (between sched_process_exit and its
-   * final switch) of its parent: exit_notify() → do_notify_parent() has made
-   * it a zombie, and wait4 in the parent may reap it from now on, before the
-   * child's final switch.
-   */
-  private onExitNotify(r: TraceRecord, s: string, lo: number, hi: number): void {
-    const t = this.primary.task(r.pid);
-    if (t === undefined || t.autoreap || t.parentPid === 0) return;
-    const w = this.scratch;
-    if (parseWakeupAt(s, lo, hi, w) && w.pid === t.parentPid) this.notifiedZombies.add(r.pid);
   }
 
   /**

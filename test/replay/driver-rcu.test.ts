@@ -1,8 +1,8 @@
 // Driver rules around task release and the grace-period kthread's timer, on
 // hand-made ftrace lines (2 CPUs, linux-6.18): a thread cloned at the
 // task_struct marker is autoreaped; a zombie is reaped when its parent next
-// runs, or before the child's final switch once exit_notify has woken it; a
-// kworker woken inside rcu_core is a stack callback's vfree_atomic; only the
+// runs; a free bounds its own CPU's queue; a kworker woken inside rcu_core is
+// a stack callback's vfree_atomic; only the
 // kthread's own timer, cancelled outside interrupts, ends a grace period.
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
@@ -72,29 +72,6 @@ test('a child process is a zombie until its parent runs again, which reaps it on
   assert.deepEqual(delayedPuts(d2, 1), []);
 });
 
-test("a zombie its parent runs for before the child's final switch is reaped first: delayed_put_task_struct goes on the child's CPU", () => {
-  // The parent sleeps in wait4 on CPU 0; the child exits on CPU 1 and wakes it from exit_notify().
-  const head = [
-    ...PARENT,
-    '            main-100   [000] .....   10.000050: task_newtask: pid=101 comm=main clone_flags=1200000 oom_score_adj=0',
-    '            main-100   [000] .....   10.000051: sched_process_fork: comm=main pid=100 child_comm=main child_pid=101',
-    '            main-100   [000] d..2.   10.000060: sched_switch: prev_comm=main prev_pid=100 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120',
-    '          <idle>-0     [001] d..2.   10.000065: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=main next_pid=101 next_prio=120',
-    '            main-101   [001] .....   10.000070: sched_process_exit: comm=main pid=101 prio=120 group_dead=true',
-  ];
-  const wake = '            main-101   [001] dN.6.   10.000075: sched_wakeup: comm=main pid=100 prio=120 target_cpu=000';
-  const parentRuns = '          <idle>-0     [000] d..2.   10.000076: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=main next_pid=100 next_prio=120';
-  const final = '            main-101   [001] d..2.   10.000077: sched_switch: prev_comm=main prev_pid=101 prev_prio=120 prev_state=Z ==> next_comm=swapper/1 next_pid=0 next_prio=120';
-  const d = drive([...head, wake, parentRuns, final]);
-  assert.equal(d.primary.task(101)?.released, true);
-  assert.deepEqual(delayedPuts(d, 1), [101], "finish_task_switch dropped the last rcu_users, on the child's CPU");
-  assert.deepEqual(delayedPuts(d, 0), []);
-  // Without exit_notify's wakeup first the parent ran for something else: the child is reaped on its next run.
-  const d2 = drive([...head, parentRuns, wake, final]);
-  assert.equal(d2.primary.task(101)?.released, false, 'not reaped before exit_notify');
-  assert.deepEqual(delayedPuts(d2, 1), []);
-});
-
 test('a free shows every callback queued before it on that CPU has run, up to when the model queued it (release_task), not only its final switch', () => {
   // Four children of a parent on CPU 0 (whose cache starts full: two hits, two misses). 101 dies on CPU 1
   // first; 103 and 104 die on CPU 0 and fill its cache; 102 dies there last, so its stack waits on RCU,
@@ -161,6 +138,8 @@ test('a kworker woken inside rcu_core runs queued stack callbacks up to the firs
     const withIt = pending(drive(lines.slice(0, at + 1)), cpu);
     const without = pending(drive([...lines.slice(0, at), lines[at].replace(/comm=kworker\/\d:\d+/, 'comm=node')]), cpu);
     assert.ok(withIt <= without, `line ${at + 1}: the wakeup never holds callbacks back`);
+    // Up to the first stack that would not fit: at most NR_CACHED_STACKS (2) that fit, and that one.
+    assert.ok(without - withIt <= 3, `line ${at + 1}: ${without - withIt} stack callbacks run, more than the cache could explain`);
     if (withIt < without) ran++;
   }
   assert.ok(ran > 0, 'some kworker wakeup ran stack callbacks the model had held back');
