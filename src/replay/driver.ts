@@ -519,19 +519,20 @@ export class ReplayDriver {
       this.anomalies.unparsed++;
       return;
     }
-    // delayed_put_task_struct() of f.pid runs now: everything queued up to its
-    // call_rcu (at the task's final switch, or later at release_task) has had its GP.
+    // delayed_put_task_struct() of f.pid runs now, and callbacks run in the order
+    // queued (rcu_do_batch): everything queued here up to its call_rcu has run.
+    // That call_rcu is at the final switch (threads; zombies reaped first) or
+    // later, at release_task: when the model reaped it, unless the parent was
+    // running elsewhere at the final switch and may have reaped it then.
+    const t = this.primary.task(f.pid);
     const finalNs = this.finalSwitchNs.get(f.pid);
+    let queued = -1;
     if (finalNs !== undefined) {
       this.finalSwitchNs.delete(f.pid);
-      if (finalNs > this.rcuProvenNs[r.cpu]) this.rcuProvenNs[r.cpu] = finalNs;
       this.crossProof(finalNs);
+      queued = finalNs;
     }
-    // Callbacks run in the order queued (rcu_do_batch): all queued here before this one have run too.
-    // When the model queued it is known only if the parent did not run between the child's final
-    // switch and the model's release (it could have reaped it then); else the final switch bounds it.
-    let queued = finalNs ?? -1;
-    if (!this.reapUnsure.delete(f.pid)) {
+    if (!this.reapUnsure.delete(f.pid) && t !== undefined && !t.autoreap) {
       const q = this.queuedHere(r.cpu, f.pid);
       if (q > queued) queued = q;
     }
@@ -540,7 +541,6 @@ export class ReplayDriver {
     if (queued > this.freedQueuedNs) this.freedQueuedNs = queued;
     // The grace-period bound too; the rcuCore below runs both.
     if (this.gp.active) this.raiseProven(r.cpu);
-    const t = this.primary.task(f.pid);
     if (t !== undefined && t.state === TASK_DEAD && !t.released) {
       // A zombie its parent reaped (wait4 is not traced): release_task() now.
       for (const k of this.kernels) k.releaseTask(r.cpu, r.tsNs, f.pid);

@@ -19,10 +19,6 @@ export class PidSet {
     this.hasOne = true;
   }
 
-  has(pid: number): boolean {
-    return (this.hasOne && this.one === pid) || (this.rest.size !== 0 && this.rest.has(pid));
-  }
-
   /** Set.delete. */
   delete(pid: number): boolean {
     if (this.hasOne && this.one === pid) {
@@ -53,10 +49,6 @@ export class PidMap {
     this.oneKey = pid;
     this.oneValue = value;
     this.hasOne = true;
-  }
-
-  has(pid: number): boolean {
-    return (this.hasOne && this.oneKey === pid) || (this.rest.size !== 0 && this.rest.has(pid));
   }
 
   /** get and delete. */
