@@ -288,9 +288,17 @@ export class ReplayDriver {
           // Only a wakeup from inside rcu_core() matters: rcu_report_qs_rsp or rcu_start_this_gp waking the kthread.
           if (this.inCore[r.cpu] === 1) {
             const w = this.scratch;
-            if (parseWakeupAt(s, lo, hi, w) && w.pid === this.gpKthreadPid) this.gp.kthreadWokenByCore(r.cpu);
+            if (parseWakeupAt(s, lo, hi, w) && w.pid === this.gpKthreadPid) {
+              this.gp.kthreadWoken();
+              this.gp.kthreadWokenByCore(r.cpu);
+            }
             // In softirq context: thread_stack_free_rcu's vfree_atomic, not some other work item.
             else if ((r.flags.length < 3 || r.flags.charCodeAt(2) === 115) && s.startsWith('comm=kworker/', lo) && s.startsWith(`${r.cpu}:`, lo + 13)) this.vfreeAtomicWoke(r.cpu, r.tsNs);
+          }
+          // Woken from elsewhere (its FQS timer's process_timeout): a last quiescent state reported before it runs wakes nothing the trace shows.
+          else if (s.startsWith('comm=rcu_', lo)) {
+            const w = this.scratch;
+            if (parseWakeupAt(s, lo, hi, w) && w.pid === this.gpKthreadPid) this.gp.kthreadWoken();
           }
           // wakeup_softirqd(): softirq work on that CPU (an RCU batch past its limit among it) waits for ksoftirqd.
           if (s.startsWith('comm=ksoftirqd/', lo)) {

@@ -74,6 +74,8 @@ export class RcuGpTracker {
   /** rcu_core woke the kthread with the grace period's last quiescent state; qsDone: in this run. */
   private coreWoke = false;
   private qsDone = false;
+  /** The kthread was woken and has not been switched in yet: a wakeup now is a no-op (try_to_wake_up of a TASK_RUNNING task) and prints nothing. */
+  private woken = false;
   /** This run of the kthread cancelled its timer. */
   private cancelled = false;
   /** A forcing pass in this run ended the grace period (decided at its timer_start, applied when the kthread sleeps). */
@@ -137,6 +139,7 @@ export class RcuGpTracker {
 
   /** The kthread was switched in: a timer armed before has fired or is cancelled in this run. */
   kthreadRuns(): void {
+    this.woken = false;
     if (this.slept) {
       this.armed = false;
       this.cancelled = false;
@@ -152,6 +155,11 @@ export class RcuGpTracker {
    * rcu_report_qs_rsp does (the last quiescent state is in): rcu_gp_cleanup
    * follows in its next run. With none, rcu_start_this_gp asked for one.
    */
+  /** A sched_wakeup of the kthread, from anywhere. */
+  kthreadWoken(): void {
+    if (this.slept) this.woken = true;
+  }
+
   kthreadWokenByCore(cpu: number): void {
     this.lastReport[cpu] = 0;
     if (this.state === GP_IN_PROGRESS) this.coreWoke = true;
@@ -233,8 +241,12 @@ export class RcuGpTracker {
       this.reportedGen[cpu] = this.gen;
       this.lastAccelNs[cpu] = tsNs;
       if (this.reportedGen.every((g) => g === this.gen)) {
-        this.lastReport[cpu] = 1;
-        this.lastReportPrevAccelNs[cpu] = this.prevAccel;
+        // rcu_report_qs_rsp → rcu_gp_kthread_wake: a kthread woken already (its timer) shows no wakeup, and ends the grace period when it runs.
+        if (this.woken) this.kthreadWokenByCore(cpu);
+        else {
+          this.lastReport[cpu] = 1;
+          this.lastReportPrevAccelNs[cpu] = this.prevAccel;
+        }
       }
     }
     // rcu_core: !rcu_gp_in_progress() → rcu_accelerate_cbs_unlocked (asks for a grace period).

@@ -82,6 +82,35 @@ test('a report that would end the grace period without waking the kthread is und
   assert.equal(g.ends, 0, 'CPU 1 busy: the forcing pass cannot end the grace period');
 });
 
+test('a last report while the kthread is already woken (its timer) ends the grace period though no wakeup shows', () => {
+  const g = anchored();
+  pass(g, 1, 210); // notes
+  g.quiescent(1);
+  g.quiescent(0);
+  pass(g, 0, 215); // CPU 0 reports
+  g.kthreadWoken(); // process_timeout woke it (a sched_wakeup outside rcu_core); it has not run yet
+  pass(g, 1, 220); // CPU 1 is last: rcu_gp_kthread_wake finds it TASK_RUNNING, so the trace shows nothing
+  // It runs, sees no CPU owing a QS, ends the grace period and starts the next (one timer_start, no cancel).
+  run(g, 0, 300, ['T']);
+  assert.equal(g.ends, 1);
+  assert.equal(g.inits, 2);
+  // CPU 1's callbacks up to its report (220) ride the next grace period, not this one.
+  assert.deepEqual([...g.readyNs], [150, 160]);
+});
+
+test('a wakeup of the kthread counts only until it runs', () => {
+  const g = anchored();
+  pass(g, 1, 210);
+  g.quiescent(1);
+  g.quiescent(0);
+  pass(g, 0, 215);
+  g.kthreadWoken();
+  run(g, 0, 240, ['T']); // it ran a forcing pass (CPU 1 busy, owing) and sleeps again: a later wakeup would show
+  pass(g, 1, 260); // last, no wakeup in this pass: undone as before
+  run(g, 0, 300, ['T']);
+  assert.equal(g.ends, 0);
+});
+
 test('a forcing pass ends the grace period when every CPU still owing a QS is idle', () => {
   const g = anchored();
   g.quiescent(0);
