@@ -285,20 +285,15 @@ export class ReplayDriver {
           this.onTimerStart(r, s, lo, hi);
           return;
         case EV_WAKEUP:
-          // Only a wakeup from inside rcu_core() matters: rcu_report_qs_rsp or rcu_start_this_gp waking the kthread.
-          if (this.inCore[r.cpu] === 1) {
-            const w = this.scratch;
-            if (parseWakeupAt(s, lo, hi, w) && w.pid === this.gpKthreadPid) {
-              this.gp.kthreadWoken();
-              this.gp.kthreadWokenByCore(r.cpu);
-            }
-            // In softirq context: thread_stack_free_rcu's vfree_atomic, not some other work item.
-            else if ((r.flags.length < 3 || r.flags.charCodeAt(2) === 115) && s.startsWith('comm=kworker/', lo) && s.startsWith(`${r.cpu}:`, lo + 13)) this.vfreeAtomicWoke(r.cpu, r.tsNs);
+          // The grace-period kthread (rcu_preempt / rcu_sched) woken: from inside rcu_core(), rcu_report_qs_rsp or
+          // rcu_start_this_gp; from elsewhere, its timer, and a last report before it runs then prints no wakeup.
+          if (s.startsWith('comm=rcu_', lo) && parseWakeupAt(s, lo, hi, this.scratch) && this.scratch.pid === this.gpKthreadPid) {
+            if (this.inCore[r.cpu] === 1) this.gp.kthreadWokenByCore(r.cpu);
+            else this.gp.kthreadWoken();
           }
-          // Woken from elsewhere (its FQS timer's process_timeout): a last quiescent state reported before it runs wakes nothing the trace shows.
-          else if (s.startsWith('comm=rcu_', lo)) {
-            const w = this.scratch;
-            if (parseWakeupAt(s, lo, hi, w) && w.pid === this.gpKthreadPid) this.gp.kthreadWoken();
+          // A kworker of this CPU woken in softirq inside rcu_core(): thread_stack_free_rcu's vfree_atomic.
+          else if (this.inCore[r.cpu] === 1 && (r.flags.length < 3 || r.flags.charCodeAt(2) === 115) && s.startsWith('comm=kworker/', lo) && s.startsWith(`${r.cpu}:`, lo + 13)) {
+            this.vfreeAtomicWoke(r.cpu, r.tsNs);
           }
           // wakeup_softirqd(): softirq work on that CPU (an RCU batch past its limit among it) waits for ksoftirqd.
           if (s.startsWith('comm=ksoftirqd/', lo)) {

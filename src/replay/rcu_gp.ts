@@ -15,9 +15,11 @@
 //     grace period ended (cleanup after a forcing pass, rcu_gp_fqs) and no
 //     other was needed.
 // A forcing pass that ends the grace period and starts the next at once looks
-// like a plain forcing pass (the timer fired, so nothing is cancelled); that
-// one case is missed, and the next cancel is taken for the end of the grace
-// period it started.
+// like a plain forcing pass (the timer fired, so nothing is cancelled): it is
+// decided by which CPUs still owing a quiescent state were idle
+// (forceQuiescentState). A last report made while the kthread is already
+// woken (by its timer) prints no sched_wakeup, since try_to_wake_up() of a
+// TASK_RUNNING task returns before the tracepoint: it counts all the same.
 //
 // Each CPU gives its callbacks a grace period (rcu_accelerate_cbs: the next one
 // to start, rcu_seq_snap) only at certain points, all in rcu_core() on that CPU
@@ -33,7 +35,8 @@
 // grace period g wait for g at most; they are invoked at that CPU's first
 // rcu_core() after rcu_gp_cleanup of g (rcu_advance_cbs, rcu_do_batch).
 // The batch limit (blimit) spreads one CPU's ready callbacks over back-to-back
-// passes; here they all run in the first.
+// passes; here they all run in the first, except while ksoftirqd has taken
+// over (the driver's sirqPending).
 
 export const GP_UNKNOWN = 0;
 export const GP_IDLE = 1;
@@ -150,17 +153,18 @@ export class RcuGpTracker {
     this.slept = false;
   }
 
+  /** A sched_wakeup of the kthread from outside rcu_core() (its timer's process_timeout, mostly). */
+  kthreadWoken(): void {
+    if (this.slept) this.woken = true;
+  }
+
   /**
    * rcu_core() woke the kthread. With a grace period in progress only
    * rcu_report_qs_rsp does (the last quiescent state is in): rcu_gp_cleanup
    * follows in its next run. With none, rcu_start_this_gp asked for one.
    */
-  /** A sched_wakeup of the kthread, from anywhere. */
-  kthreadWoken(): void {
-    if (this.slept) this.woken = true;
-  }
-
   kthreadWokenByCore(cpu: number): void {
+    this.kthreadWoken();
     this.lastReport[cpu] = 0;
     if (this.state === GP_IN_PROGRESS) this.coreWoke = true;
   }

@@ -36,6 +36,16 @@ function anchored(): RcuGpTracker {
   return g;
 }
 
+/** anchored(), then CPU 1 notes the grace period and CPU 0 reports its QS: CPU 1's report, once it has had a QS, is the last. */
+function cpu0Reported(): RcuGpTracker {
+  const g = anchored();
+  pass(g, 1, 210); // notes
+  g.quiescent(1);
+  g.quiescent(0);
+  pass(g, 0, 215); // CPU 0 reports
+  return g;
+}
+
 test('the tracker stays out until a grace period is seen to start', () => {
   const g = new RcuGpTracker(2);
   assert.equal(g.state, GP_UNKNOWN);
@@ -71,11 +81,7 @@ test('a CPU accelerates when it notes a new grace period and when it reports its
 });
 
 test('a report that would end the grace period without waking the kthread is undone', () => {
-  const g = anchored();
-  pass(g, 1, 210); // notes
-  g.quiescent(1);
-  g.quiescent(0);
-  pass(g, 0, 215); // CPU 0 reports
+  const g = cpu0Reported();
   pass(g, 1, 220); // CPU 1 would be last, but no wakeup of the kthread follows in this pass: it did not report
   // So when the forcing pass runs (timer fired, nothing cancelled) with CPU 1 busy, CPU 1 still owes its QS.
   run(g, 0, 300, ['T']);
@@ -83,11 +89,7 @@ test('a report that would end the grace period without waking the kthread is und
 });
 
 test('a last report while the kthread is already woken (its timer) ends the grace period though no wakeup shows', () => {
-  const g = anchored();
-  pass(g, 1, 210); // notes
-  g.quiescent(1);
-  g.quiescent(0);
-  pass(g, 0, 215); // CPU 0 reports
+  const g = cpu0Reported();
   g.kthreadWoken(); // process_timeout woke it (a sched_wakeup outside rcu_core); it has not run yet
   pass(g, 1, 220); // CPU 1 is last: rcu_gp_kthread_wake finds it TASK_RUNNING, so the trace shows nothing
   // It runs, sees no CPU owing a QS, ends the grace period and starts the next (one timer_start, no cancel).
@@ -99,11 +101,7 @@ test('a last report while the kthread is already woken (its timer) ends the grac
 });
 
 test('a wakeup of the kthread counts only until it runs', () => {
-  const g = anchored();
-  pass(g, 1, 210);
-  g.quiescent(1);
-  g.quiescent(0);
-  pass(g, 0, 215);
+  const g = cpu0Reported();
   g.kthreadWoken();
   run(g, 0, 240, ['T']); // it ran a forcing pass (CPU 1 busy, owing) and sleeps again: a later wakeup would show
   pass(g, 1, 260); // last, no wakeup in this pass: undone as before
