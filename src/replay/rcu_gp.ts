@@ -32,13 +32,25 @@
 //     grace period (rcu_qs);
 //   - with no grace period in progress, rcu_core()'s own rcu_accelerate_cbs.
 // Callbacks queued on a CPU before its last such point before rcu_gp_init of
-// grace period g wait for g at most; they are invoked at that CPU's first
-// rcu_core() after rcu_gp_cleanup of g (rcu_advance_cbs, rcu_do_batch).
+// grace period g wait for g at most. They move to its done list when the CPU
+// notes g's end (rcu_advance_cbs in __note_gp_changes: rcu_gp_cleanup's own
+// for the kthread's CPU, else the CPU's next rcu_core) and rcu_do_batch
+// invokes them from there. note_gp_changes only trylocks the rcu_node: when
+// another CPU's rcu_core took it in the same or the next microsecond (to note
+// or to report) it returns, and this CPU notes nothing, neither the end nor
+// the start, until its next pass.
 // The batch limit (blimit) spreads one CPU's ready callbacks over back-to-back
-// passes; here they all run in the first, except while ksoftirqd has taken
-// over (the driver's sirqPending).
+// passes. The driver runs them all once the softirq that ran a pass is seen to
+// end without handing the rest to ksoftirqd (coreDeferred, sirqPending);
+// until then only what a sched_process_free or a kworker wakeup anchors.
 
 export const GP_UNKNOWN = 0;
+/**
+ * How long after another CPU's pass took the rcu_node lock a note_gp_changes
+ * may still find it held: the same or the next microsecond of the trace's
+ * clock (trace_clock local prints µs); the lock is held for well under one.
+ */
+const RNP_LOCK_NS = 1000;
 export const GP_IDLE = 1;
 export const GP_IN_PROGRESS = 2;
 
@@ -89,9 +101,15 @@ export class RcuGpTracker {
   private readonly qsSeen: Uint8Array;
   /** Per CPU: its last rcu_accelerate_cbs. */
   private readonly lastAccelNs: Float64Array;
+  /** Per CPU: between `Start RCU core` and `End RCU core`. */
+  private readonly inCore: Uint8Array;
+  /** Per CPU: when its open rcu_core pass took the rcu_node lock (-1: it has not). */
+  private readonly lockNs: Float64Array;
   /** Per CPU: callbacks queued before this wait for the grace period in progress at most (snapshot at rcu_gp_init). */
   private readonly cutoffNs: Float64Array;
-  /** Per CPU: callbacks queued before this have had their grace period; its next rcu_core runs them. */
+  /** Per CPU: callbacks queued before this have had their grace period (rcu_gp_cleanup), and move to its done list when the CPU notes that. */
+  private readonly doneCutoffNs: Float64Array;
+  /** Per CPU: callbacks queued before this are on its done list (rcu_advance_cbs): its rcu_core runs them. */
   readonly readyNs: Float64Array;
 
   constructor(cpuCount: number) {
@@ -103,8 +121,11 @@ export class RcuGpTracker {
     this.idleEnterNs = new Float64Array(cpuCount).fill(-1);
     this.qsSeen = new Uint8Array(cpuCount);
     this.lastAccelNs = new Float64Array(cpuCount).fill(-1);
+    this.inCore = new Uint8Array(cpuCount);
+    this.lockNs = new Float64Array(cpuCount).fill(-1);
     this.cutoffNs = new Float64Array(cpuCount).fill(-1);
     this.readyNs = new Float64Array(cpuCount).fill(-1);
+    this.doneCutoffNs = new Float64Array(cpuCount).fill(-1);
   }
 
   get active(): boolean {
@@ -234,16 +255,23 @@ export class RcuGpTracker {
   /** rcu_core() on `cpu` at `tsNs`; `ksoftirqd`: in ksoftirqd. */
   rcuCore(cpu: number, tsNs: number, ksoftirqd: boolean): void {
     this.prevAccel = this.lastAccelNs[cpu];
+    this.inCore[cpu] = 1;
+    this.lockNs[cpu] = -1;
     if (this.notedGen[cpu] !== this.gen) {
       // note_gp_changes → __note_gp_changes: rcu_advance_cbs or rcu_accelerate_cbs; a new grace period wants a fresh QS.
+      // note_gp_changes only trylocks the rcu_node: another CPU's pass holding it now makes it return, noting nothing.
+      if (this.rnpLocked(cpu, tsNs)) return;
+      this.advance(cpu);
       this.notedGen[cpu] = this.gen;
       this.lastAccelNs[cpu] = tsNs;
+      this.lockNs[cpu] = tsNs;
       this.qsSeen[cpu] = 0;
     } else if (this.state === GP_IN_PROGRESS && this.reportedGen[cpu] !== this.gen && this.qsSeen[cpu] === 1) {
       // rcu_check_quiescent_state → rcu_report_qs_rdp → rcu_accelerate_cbs (only while its rnp->qsmask bit is set).
       // The last report wakes the kthread from this pass (rcu_report_qs_rsp); without that wakeup it did not happen.
       this.reportedGen[cpu] = this.gen;
       this.lastAccelNs[cpu] = tsNs;
+      this.lockNs[cpu] = tsNs;
       if (this.reportedGen.every((g) => g === this.gen)) {
         // rcu_report_qs_rsp → rcu_gp_kthread_wake: a kthread woken already (its timer) shows no wakeup, and ends the grace period when it runs.
         if (this.woken) this.kthreadWokenByCore(cpu);
@@ -259,14 +287,32 @@ export class RcuGpTracker {
     if (ksoftirqd) this.qsSeen[cpu] = 1;
   }
 
+  /**
+   * Another CPU's rcu_core pass took the rcu_node lock (raw_spin_lock_irqsave_rcu_node
+   * in rcu_report_qs_rdp or __note_gp_changes) within RNP_LOCK_NS before `tsNs`
+   * and has not ended: note_gp_changes's raw_spin_trylock_rcu_node fails.
+   */
+  private rnpLocked(cpu: number, tsNs: number): boolean {
+    for (let c = 0; c < this.inCore.length; c++) {
+      if (c !== cpu && this.inCore[c] === 1 && this.lockNs[c] >= 0 && tsNs - this.lockNs[c] <= RNP_LOCK_NS) return true;
+    }
+    return false;
+  }
+
   /** `End RCU core` on `cpu`: a report that would have been the last, with no wakeup of the kthread, is undone. */
   rcuCoreEnd(cpu: number): void {
+    this.inCore[cpu] = 0;
     if (this.lastReport[cpu] === 0) return;
     this.lastReport[cpu] = 0;
     if (this.state !== GP_IN_PROGRESS) return;
     this.reportedGen[cpu] = -1;
     this.lastAccelNs[cpu] = this.lastReportPrevAccelNs[cpu];
     this.qsSeen[cpu] = 0;
+  }
+
+  /** rcu_advance_cbs for `cpu` (__note_gp_changes seeing a grace period end): what has had its grace period is done. */
+  private advance(cpu: number): void {
+    if (this.doneCutoffNs[cpu] > this.readyNs[cpu]) this.readyNs[cpu] = this.doneCutoffNs[cpu];
   }
 
   /** rcu_gp_init on `cpu`: rcu_seq_start, then __note_gp_changes for that CPU. */
@@ -288,10 +334,11 @@ export class RcuGpTracker {
       this.ends++;
       this.endedInitNs = this.initNs;
       const n = this.readyNs.length;
-      for (let c = 0; c < n; c++) if (this.cutoffNs[c] > this.readyNs[c]) this.readyNs[c] = this.cutoffNs[c];
+      for (let c = 0; c < n; c++) if (this.cutoffNs[c] > this.doneCutoffNs[c]) this.doneCutoffNs[c] = this.cutoffNs[c];
     }
     this.gen++;
     this.state = GP_IDLE;
+    this.advance(cpu);
     this.notedGen[cpu] = this.gen;
     this.lastAccelNs[cpu] = tsNs;
   }

@@ -62,6 +62,9 @@ test('callbacks queued before a CPU last accelerated ride the next grace period;
   const g = anchored();
   // Both CPUs accelerated at 150/160 (idle rcu_core): their callbacks up to then wait for this grace period.
   run(g, 1, 300, ['C', 'T'], true); // the last QS came in: cleanup, and the next grace period starts
+  // rcu_gp_cleanup advanced the kthread's CPU (1) only; CPU 0's callbacks move to its done list when it notes the end.
+  assert.deepEqual([...g.readyNs], [-1, 160]);
+  pass(g, 0, 310);
   assert.deepEqual([...g.readyNs], [150, 160]);
   assert.equal(g.ends, 1);
 });
@@ -73,9 +76,11 @@ test('a CPU accelerates when it notes a new grace period and when it reports its
   pass(g, 1, 220); // reports its QS (rcu_report_qs_rdp): accelerates; CPU 0 still owes one, so no wakeup is expected
   pass(g, 0, 230); // CPU 0 (the kthread's) had noted it at rcu_gp_init and has seen no QS since: no report
   run(g, 0, 400, ['C', 'T'], true);
+  pass(g, 1, 410); // CPU 1 notes the end (and the new start)
   // The grace period that started at 200 covers CPU 1's callbacks up to 160 only: 210 and 220 came after its start.
   assert.deepEqual([...g.readyNs], [150, 160]);
   run(g, 0, 600, ['C', 'T'], true);
+  pass(g, 1, 610);
   // The next one (started at 400) covers CPU 1 up to its report at 220, and CPU 0 up to its own rcu_gp_cleanup at 400.
   assert.deepEqual([...g.readyNs], [400, 220]);
 });
@@ -97,6 +102,7 @@ test('a last report while the kthread is already woken (its timer) ends the grac
   assert.equal(g.ends, 1);
   assert.equal(g.inits, 2);
   // CPU 1's callbacks up to its report (220) ride the next grace period, not this one.
+  pass(g, 1, 310);
   assert.deepEqual([...g.readyNs], [150, 160]);
 });
 
@@ -146,7 +152,30 @@ test('asleep with no timer armed while a grace period was in progress: it ended 
   pass(g, 1, 350);
   run(g, 0, 400, ['T']);
   run(g, 0, 500, ['C', 'T'], true);
+  pass(g, 1, 510);
   assert.equal(g.readyNs[1], 350);
+});
+
+test("a CPU whose note_gp_changes finds the rcu_node locked by another CPU's pass advances nothing until its next pass", () => {
+  const g = anchored();
+  run(g, 0, 300, ['C', 'T'], true); // the grace period ends: CPU 0 (the kthread's) is advanced, CPU 1 not yet
+  g.quiescent(0);
+  g.rcuCore(0, 310, false); // CPU 0 reports its QS for the new grace period: it holds the rnp lock
+  g.rcuCore(1, 310, false); // CPU 1 in the same microsecond: raw_spin_trylock_rcu_node fails, note_gp_changes returns
+  g.rcuCoreEnd(1);
+  g.rcuCoreEnd(0);
+  assert.equal(g.readyNs[1], -1, 'the trylock failed: nothing moved to the done list');
+  pass(g, 1, 320); // the next pass takes the lock: rcu_advance_cbs
+  assert.equal(g.readyNs[1], 160);
+});
+
+test("another CPU's pass long past its locking does not stop a note", () => {
+  const g = anchored();
+  run(g, 0, 300, ['C', 'T'], true);
+  g.quiescent(0);
+  g.rcuCore(0, 310, false); // CPU 0 reports at 310 and runs callbacks for a while
+  g.rcuCore(1, 5000, false); // CPU 1 starts 4.7 µs later: the lock was released long ago
+  assert.equal(g.readyNs[1], 160);
 });
 
 test('a preempted kthread keeps its armed timer across the preemption', () => {
