@@ -163,6 +163,13 @@ export class ReplayDriver {
   private readonly sirqPending: Uint8Array;
   /** Per CPU: between `Start RCU core` and `End RCU core`. */
   private readonly inCore: Uint8Array;
+  /**
+   * Per CPU: a pass of rcu_core() has run and the softirq it ran in has not
+   * shown its end: whether rcu_do_batch() stopped at its limit (the rest
+   * handed to ksoftirqd) is not known yet, so the ready callbacks no anchor
+   * proves wait (endSoftirq).
+   */
+  private readonly coreDeferred: Uint8Array;
   /** Per CPU: callbacks queued there before this time are proven ready by a free on another CPU. */
   private readonly crossProvenNs: Float64Array;
   /** Tasks between sched_process_exit and their final switch → group_dead (1) or not (0). */
@@ -207,6 +214,7 @@ export class ReplayDriver {
     this.gp = new RcuGpTracker(opts.cpuCount);
     this.inCore = new Uint8Array(opts.cpuCount);
     this.sirqPending = new Uint8Array(opts.cpuCount);
+    this.coreDeferred = new Uint8Array(opts.cpuCount);
     this.lostLo = new Int32Array(opts.cpuCount);
     this.lostHi = new Int32Array(opts.cpuCount);
     this.uncertain = new Uint8Array(opts.cpuCount);
@@ -248,6 +256,7 @@ export class ReplayDriver {
     }
     try {
       if (r.pid !== 0) this.gp.busy(r.cpu, r.tsNs);
+      if (this.coreDeferred[r.cpu] === 1) this.endSoftirq(r, kind, s, lo);
       switch (kind) {
         case EV_SWITCH:
           this.onSwitch(r, s, lo, hi);
@@ -327,6 +336,7 @@ export class ReplayDriver {
     // A lost timer event or switch of the kthread would be read as a grace-period boundary.
     this.gp.lost();
     this.sirqPending[l.cpu] = 0;
+    this.coreDeferred[l.cpu] = 0;
   }
 
   // ------------------------------------------------------------------ events
@@ -631,6 +641,28 @@ export class ReplayDriver {
       this.accelerated(c, r.tsNs);
     }
     this.gp.rcuCore(c, r.tsNs, this.isKsoftirqd(r));
+    if (this.gp.active) this.coreDeferred[c] = 1;
+    else this.runProven(c, r.tsNs);
+  }
+
+  /**
+   * The first event on a CPU whose rcu_core() pass is deferred
+   * (coreDeferred). handle_softirqs() runs RCU_SOFTIRQ last; after it, a
+   * pass that stopped at blimit with callbacks still ready has re-raised it:
+   * the loop restarts (another `Start RCU core`) or, out of time or with a
+   * reschedule due, wakes ksoftirqd (sirqPending). Events in softirq context
+   * (the irq-info column's `s`, or `H` for an interrupt inside it) are still
+   * that loop. Anything else is past it: with no ksoftirqd woken, every ready
+   * callback has run.
+   */
+  private endSoftirq(r: TraceRecord, kind: number, s: string, lo: number): void {
+    const c = r.cpu;
+    if (kind === EV_RCU && s.startsWith('Start RCU core', lo)) return;
+    if (r.flags.length >= 3) {
+      const ctx = r.flags.charCodeAt(2);
+      if (ctx === 115 || ctx === 72) return;
+    } else if (kind === EV_WAKEUP && s.startsWith(`comm=ksoftirqd/${c} `, lo)) return;
+    this.coreDeferred[c] = 0;
     this.runProven(c, r.tsNs);
   }
 
@@ -706,7 +738,9 @@ export class ReplayDriver {
    * not yet asleep again, rcu_do_batch() has stopped at its limit (blimit, 10
    * callbacks a pass outside the idle task) and the rest waits for ksoftirqd:
    * then only what a sched_process_free anchors is known to have run, and the
-   * rest runs when ksoftirqd sleeps.
+   * rest runs when ksoftirqd sleeps. Whether a pass stopped at the limit shows
+   * only after it (coreDeferred, endSoftirq), so a pass runs nothing unanchored
+   * until its softirq is seen to end.
    */
   private runProven(c: number, tsNs: number): void {
     if (this.raiseProven(c)) this.rcuCore(c, tsNs);
@@ -714,7 +748,7 @@ export class ReplayDriver {
 
   /** runProven's bound alone: raises rcuProvenNs[c]; true if it moved (the caller runs rcuCore). */
   private raiseProven(c: number): boolean {
-    if (this.gp.active && this.sirqPending[c] === 1) return false;
+    if (this.gp.active && (this.sirqPending[c] === 1 || this.coreDeferred[c] === 1)) return false;
     let proven = this.crossProvenNs[c];
     if (this.gp.active) proven = Math.max(Math.min(proven, this.gp.firstInitNs), this.gp.readyNs[c]);
     if (proven <= this.rcuProvenNs[c]) return false;

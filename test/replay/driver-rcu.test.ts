@@ -177,3 +177,40 @@ test("only the kthread's own timer, cancelled outside interrupts, ends a grace p
   const early = run([...lines.slice(0, first + 1), `${comm}-${pid} [${cpu}] d..1. ${ts}: timer_cancel: timer=${own}`, ...lines.slice(first + 1)]);
   assert.ok(early.ended > base.ended, `${JSON.stringify(early)} vs ${JSON.stringify(base)}`);
 });
+
+test('a pass that hands the rest of its batch to ksoftirqd leaves what no anchor proves for ksoftirqd to run', () => {
+  const text = gunzipSync(readFileSync('examples/traces/recorded/rec-gp-churn-3000.trace.gz')).toString('utf8');
+  const lines = text.split('\n');
+  // `End RCU core` on CPU c followed, next on c, by the wakeup of ksoftirqd/c (wakeup_softirqd: RCU_SOFTIRQ re-raised).
+  const at = /^\s*(\S+)-(\d+)\s+\[00(\d)\] \S+\s+([\d.]+): (.*)$/;
+  const handoffs: number[] = [];
+  const lastOn = [-1, -1];
+  for (let i = 0; i < lines.length; i++) {
+    const m = at.exec(lines[i]);
+    if (m === null) continue;
+    const c = Number(m[3]);
+    const prev = lastOn[c];
+    if (prev >= 0 && / rcu_utilization: End RCU core/.test(lines[prev]) && m[5].startsWith(`sched_wakeup: comm=ksoftirqd/${c} `)) handoffs.push(i);
+    lastOn[c] = i;
+  }
+  assert.ok(handoffs.length > 10, `${handoffs.length} hand-offs to ksoftirqd in the recording`);
+  const pending = (d: ReplayDriver, cpu: number) => {
+    const l = d.primary.cpus[cpu].rcu;
+    let n = 0;
+    for (let i = l.head; i < l.cbs.length; i++) if (l.cbs[i].kind === RcuCbKind.ThreadStackFreeRcu) n++;
+    return n;
+  };
+  let held = 0;
+  for (const i of handoffs.slice(0, 40)) {
+    const m = at.exec(lines[i]);
+    assert.ok(m !== null);
+    const [, comm, pid, cpu, ts] = m;
+    // An event in task context on that CPU: the softirq is over.
+    const after = `${comm}-${pid} [00${cpu}] d..3. ${ts}: sched_wakeup: comm=nobody pid=999999 prio=120 target_cpu=00${cpu}`;
+    const handedOff = pending(drive([...lines.slice(0, i + 1), after]), Number(cpu));
+    const finished = pending(drive([...lines.slice(0, i), lines[i].replace(/comm=ksoftirqd\/\d+ pid=\d+/, 'comm=nobody pid=999998'), after]), Number(cpu));
+    assert.ok(handedOff >= finished, `line ${i + 1}: handing off never runs more`);
+    if (handedOff > finished) held++;
+  }
+  assert.ok(held > 0, 'some hand-off held back ready stack callbacks that a finished softirq would have run');
+});
