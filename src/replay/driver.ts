@@ -255,7 +255,9 @@ export class ReplayDriver {
       return;
     }
     try {
-      if (r.pid !== 0) this.gp.busy(r.cpu, r.tsNs);
+      // A task other than idle runs; or the idle task has TIF_NEED_RESCHED set (the `N` of the flags
+      // column): it is on its way to schedule() and out of the extended quiescent state for good.
+      if (r.pid !== 0 || (r.flags.length >= 2 && r.flags.charCodeAt(1) === 78)) this.gp.busy(r.cpu, r.tsNs);
       if (this.coreDeferred[r.cpu] === 1) this.endSoftirq(r, kind, s, lo);
       switch (kind) {
         case EV_SWITCH:

@@ -214,3 +214,51 @@ test('a pass that hands the rest of its batch to ksoftirqd leaves what no anchor
   }
   assert.ok(held > 0, 'some hand-off held back ready stack callbacks that a finished softirq would have run');
 });
+
+test('an idle CPU with need-resched set is out of dyntick-idle: a forcing pass does not report it', () => {
+  const kt = (cpu: number, us: number, what: string) => `     rcu_preempt-15     [00${cpu}] d..1.   10.${String(us).padStart(6, '0')}: ${what}`;
+  const sw = (cpu: number, us: number, from: string, to: string) => {
+    const [pc, pp] = from.split('-');
+    const [nc, np] = to.split('-');
+    const state = pp === '15' ? 'I' : 'R';
+    return `     ${pc}-${pp}     [00${cpu}] d..2.   10.${String(us).padStart(6, '0')}: sched_switch: prev_comm=${pc} prev_pid=${pp} prev_prio=120 prev_state=${state} ==> next_comm=${nc} next_pid=${np} next_prio=120`;
+  };
+  const start = (cpu: number, us: number) => kt(cpu, us, 'timer_start: timer=00000000ffa39a2f function=process_timeout expires=1 [timeout=1] bucket_expiry=2 cpu=0 idx=0 flags=');
+  const cancel = (cpu: number, us: number) => kt(cpu, us, 'timer_cancel: timer=00000000ffa39a2f');
+  const core = (cpu: number, us: number, who: string) => [
+    `     ${who}     [00${cpu}] ..s1.   10.${String(us).padStart(6, '0')}: rcu_utilization: Start RCU core`,
+    `     ${who}     [00${cpu}] ..s1.   10.${String(us + 1).padStart(6, '0')}: rcu_utilization: End RCU core`,
+  ];
+  const base = [
+    // CPU 1 runs a task throughout; the kthread on CPU 0 ends one grace period and starts the next (anchored).
+    sw(1, 1, 'swapper/1-0', 'busy-200'),
+    sw(0, 10, 'swapper/0-0', 'rcu_preempt-15'),
+    start(0, 11),
+    sw(0, 12, 'rcu_preempt-15', 'swapper/0-0'),
+    sw(0, 4000, 'swapper/0-0', 'rcu_preempt-15'),
+    cancel(0, 4001),
+    start(0, 4002),
+    sw(0, 4003, 'rcu_preempt-15', 'swapper/0-0'),
+    // CPU 1 notes the grace period, has a quiescent state (a tick outside idle) and reports it.
+    ...core(1, 4100, 'busy-200'),
+    '     busy-200     [001] d.h1.   10.004200: rcu_utilization: Start scheduler-tick',
+    '     busy-200     [001] d.h1.   10.004201: rcu_utilization: End scheduler-tick',
+    ...core(1, 4210, 'busy-200'),
+  ];
+  // CPU 0 sits in its idle task; the kthread's timer fires on CPU 1 and it runs a forcing pass there.
+  const fqs = [
+    '        busy-200     [001] d.s3.   10.008000: sched_wakeup: comm=rcu_preempt pid=15 prio=120 target_cpu=001',
+    sw(1, 8001, 'busy-200', 'rcu_preempt-15'),
+    start(1, 8002),
+    sw(1, 8003, 'rcu_preempt-15', 'busy-200'),
+  ];
+  const plain = drive([...base, ...fqs]);
+  // The same, but just before it an interrupt on CPU 0 woke a task there: TIF_NEED_RESCHED, about to leave idle.
+  const resched = drive([...base, '          <idle>-0     [000] dNh2.   10.007990: sched_wakeup: comm=busy pid=200 prio=120 target_cpu=000', ...fqs]);
+  const nonN = drive([...base, '          <idle>-0     [000] d.h2.   10.007990: sched_wakeup: comm=busy pid=200 prio=120 target_cpu=000', ...fqs]);
+  assert.equal(plain.gracePeriods.source, 'kthread-timer');
+  // Ends are counted from the first start seen (at 4002).
+  assert.equal(plain.gracePeriods.ended, 1, 'CPU 0 idle: the forcing pass reports it and the grace period ends');
+  assert.equal(nonN.gracePeriods.ended, 1, 'an interrupt in idle that leaves no reschedule pending changes nothing');
+  assert.equal(resched.gracePeriods.ended, 0, 'need-resched in idle: CPU 0 still owes its quiescent state');
+});
