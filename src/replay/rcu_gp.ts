@@ -20,6 +20,9 @@
 // (forceQuiescentState). A last report made while the kthread is already
 // woken (by its timer) prints no sched_wakeup, since try_to_wake_up() of a
 // TASK_RUNNING task returns before the tracepoint: it counts all the same.
+// So does one made while it runs, before it waits again: swake_up_one()
+// finds no waiter, and the wait's own check (rcu_gp_fqs_check_wake) sees the
+// mask clear, so rcu_gp_cleanup and rcu_gp_init come before its timer_start.
 //
 // Each CPU gives its callbacks a grace period (rcu_accelerate_cbs: the next one
 // to start, rcu_seq_snap) only at certain points, all in rcu_core() on that CPU
@@ -91,6 +94,8 @@ export class RcuGpTracker {
   private qsDone = false;
   /** The kthread was woken and has not been switched in yet: a wakeup now is a no-op (try_to_wake_up of a TASK_RUNNING task) and prints nothing. */
   private woken = false;
+  /** The kthread is running and has not yet gone back to waiting (its timer_start, or asleep): a last report now is seen by its next check of rnp->qsmask. */
+  private running = false;
   /** This run of the kthread cancelled its timer. */
   private cancelled = false;
   /** A forcing pass in this run ended the grace period (decided at its timer_start, applied when the kthread sleeps). */
@@ -134,6 +139,7 @@ export class RcuGpTracker {
 
   /** timer_start of process_timeout by the kthread, on `cpu`: the FQS wait of rcu_gp_fqs_loop. */
   fqsTimerStart(cpu: number, tsNs: number): void {
+    this.running = false;
     if (this.state === GP_IDLE) this.gpInit(cpu, tsNs);
     else if (this.state === GP_UNKNOWN) this.state = GP_IN_PROGRESS;
     else if (this.qsDone) {
@@ -164,6 +170,7 @@ export class RcuGpTracker {
   /** The kthread was switched in: a timer armed before has fired or is cancelled in this run. */
   kthreadRuns(): void {
     this.woken = false;
+    this.running = true;
     if (this.slept) {
       this.armed = false;
       this.cancelled = false;
@@ -193,6 +200,7 @@ export class RcuGpTracker {
   /** The kthread sleeps (TASK_IDLE) on `cpu`: with no timer armed, in swait_event_idle_exclusive for RCU_GP_FLAG_INIT. */
   kthreadSleeps(cpu: number, tsNs: number): void {
     this.slept = true;
+    this.running = false;
     this.qsDone = false;
     if (this.fqsEnded) {
       // rcu_gp_fqs() reported the last holdouts: rcu_gp_cleanup, and rcu_gp_init of the next before arming the timer.
@@ -207,6 +215,7 @@ export class RcuGpTracker {
   /** Events were lost: what the kthread did meanwhile is unknown until it shows a boundary again. */
   lost(): void {
     this.state = GP_UNKNOWN;
+    this.running = false;
     this.armed = false;
     this.cancelled = false;
     this.fqsEnded = false;
@@ -275,6 +284,8 @@ export class RcuGpTracker {
       if (this.reportedGen.every((g) => g === this.gen)) {
         // rcu_report_qs_rsp → rcu_gp_kthread_wake: a kthread woken already (its timer) shows no wakeup, and ends the grace period when it runs.
         if (this.woken) this.kthreadWokenByCore(cpu);
+        // Running, not yet back in swait_event_idle_timeout_exclusive: its condition (rcu_gp_fqs_check_wake) sees the mask clear.
+        else if (this.running && this.state === GP_IN_PROGRESS) this.qsDone = true;
         else {
           this.lastReport[cpu] = 1;
           this.lastReportPrevAccelNs[cpu] = this.prevAccel;

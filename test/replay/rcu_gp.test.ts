@@ -115,6 +115,25 @@ test('a wakeup of the kthread counts only until it runs', () => {
   assert.equal(g.ends, 0);
 });
 
+test('a last report while the kthread runs, before it waits again, ends the grace period at its next timer_start', () => {
+  const g = cpu0Reported();
+  g.kthreadWoken(); // its timer fired
+  g.kthreadRuns(); // switched in on CPU 0: it checks rnp->qsmask before arming the timer again
+  pass(g, 1, 250); // CPU 1 is last meanwhile: swake_up_one finds no waiter, so nothing prints
+  g.fqsTimerStart(0, 252); // one timer_start, no cancel: cleanup, then the next grace period
+  g.kthreadSleeps(0, 253);
+  assert.equal(g.ends, 1);
+  assert.equal(g.inits, 2);
+  // Once it has armed its timer it is waiting: a last report then must wake it (and would print).
+  const h = cpu0Reported();
+  h.kthreadWoken();
+  h.kthreadRuns();
+  h.fqsTimerStart(0, 245);
+  pass(h, 1, 250);
+  h.kthreadSleeps(0, 253);
+  assert.equal(h.ends, 0);
+});
+
 test('a forcing pass ends the grace period when every CPU still owing a QS is idle', () => {
   const g = anchored();
   g.quiescent(0);
