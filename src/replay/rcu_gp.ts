@@ -23,6 +23,10 @@
 // So does one made while it runs, before it waits again: swake_up_one()
 // finds no waiter, and the wait's own check (rcu_gp_fqs_check_wake) sees the
 // mask clear, so rcu_gp_cleanup and rcu_gp_init come before its timer_start.
+// And a wakeup of the sleeping kthread printed elsewhere while the reporting
+// pass is still open is taken for that report's own (try_to_wake_up of a task
+// on another CPU prints there) or for its timer's racing it: both wake it to
+// a clear mask.
 //
 // Each CPU gives its callbacks a grace period (rcu_accelerate_cbs: the next one
 // to start, rcu_seq_snap) only at certain points, all in rcu_core() on that CPU
@@ -184,6 +188,16 @@ export class RcuGpTracker {
   /** A sched_wakeup of the kthread from outside rcu_core() (its timer's process_timeout, mostly). */
   kthreadWoken(): void {
     if (this.slept) this.woken = true;
+    if (this.state !== GP_IN_PROGRESS) return;
+    // A pass whose report looked like the last is still open: this wakeup is that report's
+    // (try_to_wake_up of a task on another CPU prints there, TTWU_QUEUE) or its timer's;
+    // either way the kthread wakes to a clear rnp->qsmask.
+    for (let c = 0; c < this.lastReport.length; c++) {
+      if (this.lastReport[c] === 1 && this.inCore[c] === 1) {
+        this.lastReport[c] = 0;
+        this.coreWoke = true;
+      }
+    }
   }
 
   /**

@@ -134,6 +134,25 @@ test('a last report while the kthread runs, before it waits again, ends the grac
   assert.equal(h.ends, 0);
 });
 
+test("a wakeup of the sleeping kthread from elsewhere while a CPU's last report is in its pass confirms that report", () => {
+  const g = cpu0Reported();
+  g.rcuCore(1, 250, false); // CPU 1 would be last; its pass is still open
+  g.kthreadWoken(); // the wakeup prints on the kthread's CPU (a queued remote wakeup, or its timer at the same time)
+  g.rcuCoreEnd(1); // so the report is not undone
+  g.kthreadRuns();
+  g.fqsTimerStart(0, 255); // no cancel: cleanup and the next start
+  g.kthreadSleeps(0, 256);
+  assert.equal(g.ends, 1);
+  // The same wakeup after the pass has ended proves nothing: the report was undone at its End.
+  const h = cpu0Reported();
+  pass(h, 1, 250);
+  h.kthreadWoken();
+  h.kthreadRuns();
+  h.fqsTimerStart(0, 255);
+  h.kthreadSleeps(0, 256);
+  assert.equal(h.ends, 0);
+});
+
 test('a forcing pass ends the grace period when every CPU still owing a QS is idle', () => {
   const g = anchored();
   g.quiescent(0);
