@@ -4,7 +4,7 @@
 import { record } from '../trace/record.ts';
 import { EXIT_OK, parse, UsageError } from './args.ts';
 
-export const help = `usage: kstack record -o FILE.trace.gz [--duration S] [--buffer-kb N] [-- CMD ARGS...]
+export const help = `usage: kstack record -o FILE.trace.gz [--duration S] [--buffer-kb N] [--no-prime] [-- CMD ARGS...]
 
 Records the scheduler, task, vmalloc and RCU-core events (plus kmem_cache_alloc
 of task_struct where the kernel can filter it, the scheduler tick, and the RCU
@@ -14,6 +14,13 @@ or for S seconds (default 5) without a command. Needs root; mounts tracefs if
 needed. Restores every tracefs setting it changed, also on error, SIGINT and
 SIGTERM. Writes FILE.trace.gz atomically and FILE.meta.json (kernel release,
 config lines, command, exit status, lost events).
+
+Before the command (or the timed recording) it primes every online CPU's
+kernel-stack cache: pinned to each CPU in turn (taskset), a shell forks three
+short sleeps alive together and lets them exit, which drains the cache and
+fills it again whatever it held. The replay's starting fill then stops
+mattering within the first milliseconds, stack vfree totals included. Between
+\`capture: prime_start\` and \`prime_end\` markers; --no-prime skips it.
 
 exit: 0 recorded (even if CMD failed: its status is in the metadata), 2 bad usage
 or tracing unavailable
@@ -27,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
     output: { type: 'string', short: 'o' },
     duration: { type: 'string' },
     'buffer-kb': { type: 'string' },
+    'no-prime': { type: 'boolean' },
   }, true);
   if (positionals.length > 0) throw new UsageError(`unexpected ${positionals[0]}; put the command after --`);
   if (!values.output) throw new UsageError('-o FILE.trace.gz is required');
@@ -39,6 +47,7 @@ export async function run(argv: string[]): Promise<number> {
       command,
       durationS: command.length === 0 ? (durationS ?? 5) : durationS,
       bufferKb,
+      prime: values['no-prime'] !== true,
       log: (m) => process.stderr.write(`${m}\n`),
     });
     process.stderr.write(

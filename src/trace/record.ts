@@ -93,6 +93,8 @@ export interface RecordOptions {
   command: string[];
   durationS: number | null;
   bufferKb: number;
+  /** Leave every CPU's stack cache full before the command (primeStackCaches); default true. */
+  prime?: boolean;
   log(msg: string): void;
 }
 
@@ -240,7 +242,12 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
         await sleep(POLL_MS);
       }
     })();
-    if (opts.command.length > 0) {
+    let prime: PrimeResult | null = null;
+    if (opts.prime !== false && interrupted === null) {
+      prime = await primeStackCaches(onlineCpus(), (text) => marker(dir, text));
+      if (prime.skipped !== null) opts.log(`kstack record: stack caches not primed: ${prime.skipped}`);
+    }
+    if (opts.command.length > 0 && interrupted === null) {
       const c = spawn(opts.command[0], opts.command.slice(1), { stdio: 'inherit' });
       child = c;
       marker(dir, `capture: cmd_start pid=${c.pid ?? 0}`);
@@ -290,6 +297,7 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
       lost_events: lost + overruns,
       lost_markers: lost,
       overruns,
+      prime,
     };
     writeFileSync(`${metaPath}.tmp-${process.pid}`, `${JSON.stringify(meta, null, 1)}\n`);
     renameSync(`${metaPath}.tmp-${process.pid}`, metaPath);
@@ -393,6 +401,76 @@ function kernelConfigLines(): string[] {
     return [];
   }
   return text.split('\n').filter((l) => want.test(l));
+}
+
+export interface PrimeResult {
+  /** The CPUs whose stack cache was drained and refilled. */
+  cpus: number[];
+  /** Exit status of the prologue (0: every CPU primed). */
+  rc: number | null;
+  /** Why no prologue ran (null: it ran). */
+  skipped: string | null;
+}
+
+/** The online CPUs (/sys/devices/system/cpu/online: `0-1,4`). */
+export function onlineCpus(path = '/sys/devices/system/cpu/online'): number[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').trim();
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const part of text.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (m === null) return [];
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    for (let c = lo; c <= hi; c++) out.push(c);
+  }
+  return out;
+}
+
+/** Children a CPU's prologue keeps alive at once: more than the per-CPU stack cache holds (NR_CACHED_STACKS, 2). */
+export const PRIME_CHILDREN = 3;
+
+/**
+ * The prologue's shell script for `cpus`: pinned to the last CPU, it runs on
+ * each other CPU c (taskset -c c) a shell that forks PRIME_CHILDREN sleeps
+ * alive together, then does the same on its own CPU last. On each CPU the
+ * forks take every cached stack (alloc_thread_stack_node: the cache first,
+ * then vmalloc) before any of them exits, and the exits put stacks back
+ * (free_thread_stack: the cache first, then RCU), so the cache ends full
+ * whatever it held; the forks that drain one CPU come only from CPUs not yet
+ * primed, or from the CPU itself.
+ */
+export function primeScript(cpus: number[]): string {
+  const kids = Array.from({ length: PRIME_CHILDREN }, () => 'sleep 0.02').join(' & ');
+  const own = `${kids}; wait`;
+  const others = cpus.slice(0, -1).map((c) => `taskset -c ${c} sh -c '${own}'`);
+  return [...others, own].join('; ');
+}
+
+/**
+ * Before the command: leave every online CPU's stack cache full, so that the
+ * replay's starting fill stops mattering within the first milliseconds of the
+ * trace (stack vfree totals included), instead of after whatever the workload
+ * happens to do. Bracketed by `capture: prime_start` / `prime_end` markers.
+ * Needs taskset (util-linux); without it, or with one CPU unknown, it is
+ * skipped and says why.
+ */
+async function primeStackCaches(cpus: number[], mark: (text: string) => void): Promise<PrimeResult> {
+  if (cpus.length === 0) return { cpus, rc: null, skipped: 'online CPUs unknown' };
+  const last = cpus[cpus.length - 1];
+  mark(`capture: prime_start cpus=${cpus.join(',')}`);
+  const rc = await new Promise<number | null>((res) => {
+    const c = spawn('taskset', ['-c', String(last), 'sh', '-c', primeScript(cpus)], { stdio: 'ignore' });
+    c.on('error', () => res(null));
+    c.on('exit', (code) => res(code));
+  });
+  mark(`capture: prime_end rc=${rc ?? 'none'}`);
+  if (rc === null) return { cpus, rc, skipped: 'taskset (util-linux) not found' };
+  return { cpus, rc, skipped: rc === 0 ? null : `the prologue exited ${rc}` };
 }
 
 function sleep(ms: number): Promise<void> {

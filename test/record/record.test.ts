@@ -55,6 +55,9 @@ describe('kstack record end to end', { skip }, () => {
       const meta = JSON.parse(readFileSync(join(dir, 'loop.meta.json'), 'utf8'));
       assert.equal(meta.rc, 0);
       assert.equal(meta.lost_events, 0);
+      // The stack-cache prologue ran (taskset is util-linux's), or the metadata says why not.
+      assert.ok(meta.prime !== null && Array.isArray(meta.prime.cpus), JSON.stringify(meta.prime));
+      if (meta.prime.skipped === null) assert.equal(meta.prime.rc, 0);
       const r = await replayTrace(out, { config: getPreset('linux-6.18'), validate: true });
       assert.ok(r.forks >= 1000, `forks ${r.forks}`);
       assert.equal(r.anomalies.modelErrors, 0);
