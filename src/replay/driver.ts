@@ -148,6 +148,9 @@ export class ReplayDriver {
   private readonly notedRun: Int32Array;
   /** rcu_gp_kthread (`rcu_preempt` or `rcu_sched`), once seen; -1 before. */
   private gpKthreadPid = -1;
+  /** The kthread was woken from inside rcu_core since its last run; when the last such run was. */
+  private coreWokeKthread = false;
+  private coreWokeRunNs = -1;
   /** Grace periods as the kthread's FQS timer shows them (traces with its timer events). */
   private readonly gp: RcuGpTracker;
   private readonly ksoftirqdPids = new Set<number>();
@@ -299,7 +302,10 @@ export class ReplayDriver {
           // The grace-period kthread (rcu_preempt / rcu_sched) woken: from inside rcu_core(), rcu_report_qs_rsp or
           // rcu_start_this_gp; from elsewhere, its timer, and a last report before it runs then prints no wakeup.
           if (s.startsWith('comm=rcu_', lo) && parseWakeupAt(s, lo, hi, this.scratch) && this.scratch.pid === this.gpKthreadPid) {
-            if (this.inCore[r.cpu] === 1) this.gp.kthreadWokenByCore(r.cpu);
+            if (this.inCore[r.cpu] === 1) {
+              this.gp.kthreadWokenByCore(r.cpu);
+              this.coreWokeKthread = true;
+            }
             else this.gp.kthreadWoken();
           }
           // A kworker of this CPU woken in softirq inside rcu_core(): thread_stack_free_rcu's vfree_atomic.
@@ -620,7 +626,10 @@ export class ReplayDriver {
     if (!parseMigrateAt(s, lo, hi, m) || m.pid === 0 || m.num >= this.cpuCount || !this.primary.hasTask(m.pid)) return;
     // try_to_wake_up() moving the kthread from inside rcu_core(): its sched_wakeup may come later on the
     // target CPU (the remote wakeup queue), outside any RCU core pass.
-    if (m.pid === this.gpKthreadPid && this.inCore[r.cpu] === 1) this.gp.kthreadWokenByCore(r.cpu);
+    if (m.pid === this.gpKthreadPid && this.inCore[r.cpu] === 1) {
+      this.gp.kthreadWokenByCore(r.cpu);
+      this.coreWokeKthread = true;
+    }
     for (const k of this.kernels) k.migrateTask(r.cpu, r.tsNs, m.pid, m.num);
   }
 
@@ -769,6 +778,14 @@ export class ReplayDriver {
 
   /** The grace-period kthread starts running: rcu_gp_init()/rcu_gp_cleanup() may change gp_seq from here. */
   private gpKthreadRun(tsNs: number): void {
+    if (this.coreWokeKthread) {
+      // Woken from a CPU's rcu_core: a grace period ends in this run (rcu_report_qs_rsp), or, with none in
+      // progress, one was asked for. Either way everything tagged before the previous such run has had its
+      // grace period: that run ended (or began) the one before. Only the estimate needs it.
+      this.coreWokeKthread = false;
+      if (!this.gp.active && this.coreWokeRunNs >= 0) this.crossProofAt(this.coreWokeRunNs);
+      this.coreWokeRunNs = tsNs;
+    }
     this.gpRuns++;
     const h = this.gpRunHead;
     this.gpRunRing[h] = tsNs;
@@ -824,7 +841,11 @@ export class ReplayDriver {
    * directions of error (README).
    */
   private crossProof(queuedNs: number): void {
-    const limit = this.epochEnd(queuedNs);
+    this.crossProofAt(this.epochEnd(queuedNs));
+  }
+
+  /** Every CPU's callbacks tagged (accelerated) before `limit` are ready. */
+  private crossProofAt(limit: number): void {
     for (let c = 0; c < this.cpuCount; c++) {
       const ring = this.coreRing[c];
       let h = this.coreHead[c];
