@@ -178,7 +178,9 @@ function renderValidation(r: ReplayResult): string {
   lines.push(
     g.source === 'kthread-timer'
       ? `  RCU grace periods: ${g.started} started, ${g.ended} ended, read off the grace-period kthread's FQS timer`
-      : '  RCU grace periods: estimated (the trace has no timer:timer_start/timer_cancel of the grace-period kthread; kstack record adds them)',
+      : g.source === 'kthread-wakeups'
+        ? `  RCU grace periods: ${g.started} started, ${g.ended} ended, read off the grace-period kthread's runs and who woke it (no timer:timer_start/timer_cancel of it in the trace; kstack record adds them)`
+        : '  RCU grace periods: estimated (the trace shows neither the grace-period kthread\'s timer nor enough of its runs; kstack record adds the timer)',
   );
   for (const d of r.disagreements) {
     lines.push(`  disagreement at line ${d.lineNo} (cpu${d.cpu}, parent ${d.parentPid} → ${d.childPid}): predicted ${d.predicted}, kernel ${d.observed}${d.allocLineNo > 0 ? ` (alloc_vmap_area line ${d.allocLineNo})` : ''}`);

@@ -80,10 +80,12 @@ export interface Anomalies {
 export interface GracePeriods {
   /**
    * kthread-timer: read off the RCU grace-period kthread's FQS timer
-   * (timer:timer_start / timer:timer_cancel, RcuGpTracker); estimate: from
-   * sched_process_free and the kthread's runs (crossProof).
+   * (timer:timer_start / timer:timer_cancel, RcuGpTracker); kthread-wakeups:
+   * the same tracker, with no timer events in the trace, told what each run of
+   * the kthread did by who woke it; estimate: from sched_process_free and the
+   * kthread's runs (crossProof).
    */
-  source: 'kthread-timer' | 'estimate';
+  source: 'kthread-timer' | 'kthread-wakeups' | 'estimate';
   started: number;
   ended: number;
 }
@@ -150,6 +152,8 @@ export class ReplayDriver {
   private gpKthreadPid = -1;
   /** The kthread was woken from inside rcu_core since its last run; when the last such run was. */
   private coreWokeKthread = false;
+  /** This run of the kthread was woken from inside rcu_core. */
+  private runCoreWoken = false;
   private coreWokeRunNs = -1;
   /** Grace periods as the kthread's FQS timer shows them (traces with its timer events). */
   private readonly gp: RcuGpTracker;
@@ -173,6 +177,8 @@ export class ReplayDriver {
    * proves wait (endSoftirq).
    */
   private readonly coreDeferred: Uint8Array;
+  /** Per CPU: its done list as its last rcu_core pass found it (gp.readyNs then). */
+  private readonly passReadyNs: Float64Array;
   /** Per CPU: callbacks queued there before this time are proven ready by a free on another CPU. */
   private readonly crossProvenNs: Float64Array;
   /** Tasks between sched_process_exit and their final switch → group_dead (1) or not (0). */
@@ -218,6 +224,7 @@ export class ReplayDriver {
     this.inCore = new Uint8Array(opts.cpuCount);
     this.sirqPending = new Uint8Array(opts.cpuCount);
     this.coreDeferred = new Uint8Array(opts.cpuCount);
+    this.passReadyNs = new Float64Array(opts.cpuCount).fill(-1);
     this.lostLo = new Int32Array(opts.cpuCount);
     this.lostHi = new Int32Array(opts.cpuCount);
     this.uncertain = new Uint8Array(opts.cpuCount);
@@ -226,7 +233,8 @@ export class ReplayDriver {
   /** How the replay knew when grace periods ended: read off the kthread's FQS timer, or estimated. */
   get gracePeriods(): GracePeriods {
     const g = this.gp;
-    return g.active ? { source: 'kthread-timer', started: g.inits, ended: g.ends } : { source: 'estimate', started: 0, ended: 0 };
+    if (!g.active) return { source: 'estimate', started: 0, ended: 0 };
+    return { source: this.gpTimer === '' ? 'kthread-wakeups' : 'kthread-timer', started: g.inits, ended: g.ends };
   }
 
   /** End of the trace: events held for a provisional pid go out as they are. */
@@ -386,7 +394,16 @@ export class ReplayDriver {
     if (prevPid === this.gpKthreadPid) {
       this.notedRun[cpu] = this.gpRuns;
       this.accelerated(cpu, r.tsNs);
-      if (s.prevState === 'S') this.gp.kthreadSleeps(cpu, r.tsNs);
+      if (s.prevState === 'S') {
+        if (this.timerless()) {
+          // No timer events: what its run did is inferred from who woke it. From rcu_core: the last report
+          // (cleanup, then the next start) or a request for one; otherwise its timer: a forcing pass.
+          if (this.runCoreWoken) this.gp.fqsTimerCancel(cpu, r.tsNs);
+          this.gp.fqsTimerStart(cpu, r.tsNs);
+        }
+        this.gp.kthreadSleeps(cpu, r.tsNs);
+      }
+      this.runCoreWoken = false;
     }
     this.gp.quiescent(cpu);
     this.inCore[cpu] = 0;
@@ -652,6 +669,8 @@ export class ReplayDriver {
       this.accelerated(c, r.tsNs);
     }
     this.gp.rcuCore(c, r.tsNs, this.isKsoftirqd(r));
+    // rcu_do_batch takes the done list as this pass finds it; what a grace period ends later waits for a later pass.
+    this.passReadyNs[c] = this.gp.readyNs[c];
     if (this.gp.active) this.coreDeferred[c] = 1;
     else this.runProven(c, r.tsNs);
   }
@@ -761,7 +780,7 @@ export class ReplayDriver {
   private raiseProven(c: number): boolean {
     if (this.gp.active && (this.sirqPending[c] === 1 || this.coreDeferred[c] === 1)) return false;
     let proven = this.crossProvenNs[c];
-    if (this.gp.active) proven = Math.max(Math.min(proven, this.gp.firstInitNs), this.gp.readyNs[c]);
+    if (this.gp.active) proven = Math.max(Math.min(proven, this.gp.firstInitNs), this.passReadyNs[c]);
     if (proven <= this.rcuProvenNs[c]) return false;
     const list = this.primary.cpus[c].rcu;
     for (let i = list.head; i < list.cbs.length; i++) {
@@ -777,7 +796,13 @@ export class ReplayDriver {
   }
 
   /** The grace-period kthread starts running: rcu_gp_init()/rcu_gp_cleanup() may change gp_seq from here. */
+  /** Runs of the kthread seen with no timer event of it: after a few, the trace has none (older recorders, other tools). */
+  private timerless(): boolean {
+    return this.gpTimer === '' && this.gpRuns >= 3;
+  }
+
   private gpKthreadRun(tsNs: number): void {
+    this.runCoreWoken = this.coreWokeKthread;
     if (this.coreWokeKthread) {
       // Woken from a CPU's rcu_core: a grace period ends in this run (rcu_report_qs_rsp), or, with none in
       // progress, one was asked for. Either way everything tagged before the previous such run has had its
