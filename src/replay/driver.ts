@@ -314,6 +314,7 @@ export class ReplayDriver {
               this.gp.kthreadWokenByCore(r.cpu);
               this.coreWokeKthread = true;
             }
+            else if (r.flags.length >= 3 && (r.flags.charCodeAt(2) === 104 || r.flags.charCodeAt(2) === 72)) this.gp.remoteWakeup(r.cpu);
             else this.gp.kthreadWoken();
           }
           // A kworker of this CPU woken in softirq inside rcu_core(): thread_stack_free_rcu's vfree_atomic.

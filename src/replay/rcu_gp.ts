@@ -26,7 +26,10 @@
 // And a wakeup of the sleeping kthread printed elsewhere while the reporting
 // pass is still open is taken for that report's own (try_to_wake_up of a task
 // on another CPU prints there) or for its timer's racing it: both wake it to
-// a clear mask.
+// a clear mask. That queued wakeup can also print after the pass has ended,
+// from the kthread's CPU's IPI (hardirq context), tens of µs later when that
+// CPU was deep idle: a report undone at its End is restored by it
+// (remoteWakeup), until the kthread next runs.
 //
 // Each CPU gives its callbacks a grace period (rcu_accelerate_cbs: the next one
 // to start, rcu_seq_snap) only at certain points, all in rcu_core() on that CPU
@@ -96,6 +99,10 @@ export class RcuGpTracker {
   /** rcu_core woke the kthread with the grace period's last quiescent state; qsDone: in this run. */
   private coreWoke = false;
   private qsDone = false;
+  /** The last report undone at its pass's end (rcuCoreEnd), for remoteWakeup: its CPU (-1: none), gen and acceleration. */
+  private undoneCpu = -1;
+  private undoneGen = -1;
+  private undoneAccelNs = -1;
   /** The kthread was woken and has not been switched in yet: a wakeup now is a no-op (try_to_wake_up of a TASK_RUNNING task) and prints nothing. */
   private woken = false;
   /** The kthread is running and has not yet gone back to waiting (its timer_start, or asleep): a last report now is seen by its next check of rnp->qsmask. */
@@ -173,6 +180,7 @@ export class RcuGpTracker {
 
   /** The kthread was switched in: a timer armed before has fired or is cancelled in this run. */
   kthreadRuns(): void {
+    this.undoneCpu = -1;
     this.woken = false;
     this.running = true;
     if (this.slept) {
@@ -330,9 +338,32 @@ export class RcuGpTracker {
     if (this.lastReport[cpu] === 0) return;
     this.lastReport[cpu] = 0;
     if (this.state !== GP_IN_PROGRESS) return;
+    // Kept aside: a wakeup of the kthread that arrives later by IPI is this report's (remoteWakeup).
+    this.undoneCpu = cpu;
+    this.undoneGen = this.gen;
+    this.undoneAccelNs = this.lastAccelNs[cpu];
     this.reportedGen[cpu] = -1;
     this.lastAccelNs[cpu] = this.lastReportPrevAccelNs[cpu];
     this.qsSeen[cpu] = 0;
+  }
+
+  /**
+   * A wakeup of the sleeping kthread printed in hardirq context on another
+   * CPU: try_to_wake_up() of a task whose CPU is not this one queues it there
+   * (TTWU_QUEUE) and the target prints it from its IPI, tens of µs later when
+   * it was deep idle. After a report that looked like the last and was undone
+   * for want of a wakeup in its pass, with no run of the kthread since, this
+   * is that wakeup: the report stands, and the kthread ends the grace period.
+   */
+  remoteWakeup(cpu: number): void {
+    const c = this.undoneCpu;
+    this.kthreadWoken();
+    if (c < 0 || c === cpu || this.undoneGen !== this.gen || this.state !== GP_IN_PROGRESS || !this.slept) return;
+    if (this.reportedGen[c] === this.gen) return;
+    this.reportedGen[c] = this.gen;
+    this.lastAccelNs[c] = this.undoneAccelNs;
+    if (this.reportedGen.every((g) => g === this.gen)) this.coreWoke = true;
+    this.undoneCpu = -1;
   }
 
   /** rcu_advance_cbs for `cpu` (__note_gp_changes seeing a grace period end): what has had its grace period is done. */

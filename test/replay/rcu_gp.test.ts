@@ -153,6 +153,27 @@ test("a wakeup of the sleeping kthread from elsewhere while a CPU's last report 
   assert.equal(h.ends, 0);
 });
 
+test('a wakeup of the kthread by IPI after a last report undone at its End restores the report', () => {
+  const g = cpu0Reported();
+  pass(g, 1, 250); // CPU 1 would be last; no wakeup in its pass, so undone at End
+  g.remoteWakeup(0); // then the kthread's CPU prints the queued remote wakeup from its IPI (hardirq)
+  run(g, 0, 300, ['T']); // one timer_start: cleanup and the next start
+  assert.equal(g.ends, 1);
+  // The same wakeup from the timer softirq is the timer's: the report stays undone, and CPU 1 (busy) still owes.
+  const h = cpu0Reported();
+  pass(h, 1, 250);
+  h.kthreadWoken();
+  run(h, 0, 300, ['T']);
+  assert.equal(h.ends, 0);
+  // And once the kthread has run since, a later IPI wakeup is not that report's.
+  const k = cpu0Reported();
+  pass(k, 1, 250);
+  run(k, 0, 260, ['T']);
+  k.remoteWakeup(0);
+  run(k, 0, 300, ['T']);
+  assert.equal(k.ends, 0);
+});
+
 test('a forcing pass ends the grace period when every CPU still owing a QS is idle', () => {
   const g = anchored();
   g.quiescent(0);
