@@ -102,6 +102,8 @@ export interface DriverOptions {
 }
 
 const SYNTHETIC_PID_BASE = 1 << 30;
+/** The need-resched column's letters with TIF_NEED_RESCHED set (trace_output.c, 6.12+: N, n, B, b). */
+const NEED_RESCHED = [78, 110, 66, 98];
 const MODEL_ERROR_EXAMPLES_MAX = 10;
 const KTHREADD_PID = 2;
 /** `Start RCU core` times kept per CPU for crossProof (a few hundred ms of a busy CPU). */
@@ -150,11 +152,10 @@ export class ReplayDriver {
   private readonly notedRun: Int32Array;
   /** rcu_gp_kthread (`rcu_preempt` or `rcu_sched`), once seen; -1 before. */
   private gpKthreadPid = -1;
-  /** The kthread was woken from inside rcu_core since its last run; when the last such run was. */
+  /** The kthread was woken from inside rcu_core since its last run. */
   private coreWokeKthread = false;
   /** This run of the kthread was woken from inside rcu_core. */
   private runCoreWoken = false;
-  private coreWokeRunNs = -1;
   /** Grace periods as the kthread's FQS timer shows them (traces with its timer events). */
   private readonly gp: RcuGpTracker;
   private readonly ksoftirqdPids = new Set<number>();
@@ -230,7 +231,7 @@ export class ReplayDriver {
     this.uncertain = new Uint8Array(opts.cpuCount);
   }
 
-  /** How the replay knew when grace periods ended: read off the kthread's FQS timer, or estimated. */
+  /** How the replay knew when grace periods ended: read off the kthread's FQS timer, off its runs and who woke them, or estimated. */
   get gracePeriods(): GracePeriods {
     const g = this.gp;
     if (!g.active) return { source: 'estimate', started: 0, ended: 0 };
@@ -266,10 +267,12 @@ export class ReplayDriver {
       return;
     }
     try {
-      // A task other than idle runs; or the idle task has TIF_NEED_RESCHED set (the `N` of the flags
-      // column): it is on its way to schedule() and out of the extended quiescent state for good.
-      if (r.pid !== 0 || (r.flags.length >= 2 && r.flags.charCodeAt(1) === 78)) this.gp.busy(r.cpu, r.tsNs);
-      if (this.coreDeferred[r.cpu] === 1) this.endSoftirq(r, kind, s, lo);
+      // The flags column (irq-info), read once: only idle-task events, wakeups and a deferred pass look at it.
+      const fl = r.pid === 0 || kind === EV_WAKEUP || this.coreDeferred[r.cpu] === 1 ? r.flags : '';
+      // A task other than idle runs; or the idle task has TIF_NEED_RESCHED set (N, n, B or b in the
+      // need-resched column): it is on its way to schedule() and out of the extended quiescent state for good.
+      if (r.pid !== 0 || (fl.length >= 2 && NEED_RESCHED.includes(fl.charCodeAt(1)))) this.gp.busy(r.cpu, r.tsNs);
+      if (this.coreDeferred[r.cpu] === 1) this.endSoftirq(r.cpu, r.tsNs, fl, kind, s, lo);
       switch (kind) {
         case EV_SWITCH:
           this.onSwitch(r, s, lo, hi);
@@ -314,11 +317,11 @@ export class ReplayDriver {
               this.gp.kthreadWokenByCore(r.cpu);
               this.coreWokeKthread = true;
             }
-            else if (r.flags.length >= 3 && (r.flags.charCodeAt(2) === 104 || r.flags.charCodeAt(2) === 72)) this.gp.remoteWakeup(r.cpu);
+            else if (fl.length >= 3 && (fl.charCodeAt(2) === 104 || fl.charCodeAt(2) === 72)) this.gp.remoteWakeup(r.cpu);
             else this.gp.kthreadWoken();
           }
           // A kworker of this CPU woken in softirq inside rcu_core(): thread_stack_free_rcu's vfree_atomic.
-          else if (this.inCore[r.cpu] === 1 && (r.flags.length < 3 || r.flags.charCodeAt(2) === 115) && s.startsWith('comm=kworker/', lo) && s.startsWith(`${r.cpu}:`, lo + 13)) {
+          else if (this.inCore[r.cpu] === 1 && (fl.length < 3 || fl.charCodeAt(2) === 115) && s.startsWith('comm=kworker/', lo) && s.startsWith(`${r.cpu}:`, lo + 13)) {
             this.vfreeAtomicWoke(r.cpu, r.tsNs);
           }
           // wakeup_softirqd(): softirq work on that CPU (an RCU batch past its limit among it) waits for ksoftirqd.
@@ -354,6 +357,9 @@ export class ReplayDriver {
     this.gp.lost();
     this.sirqPending[l.cpu] = 0;
     this.coreDeferred[l.cpu] = 0;
+    // Who woke the kthread across the gap is unknown.
+    this.coreWokeKthread = false;
+    this.runCoreWoken = false;
   }
 
   // ------------------------------------------------------------------ events
@@ -686,15 +692,18 @@ export class ReplayDriver {
    * that loop. Anything else is past it: with no ksoftirqd woken, every ready
    * callback has run.
    */
-  private endSoftirq(r: TraceRecord, kind: number, s: string, lo: number): void {
-    const c = r.cpu;
+  private endSoftirq(c: number, tsNs: number, fl: string, kind: number, s: string, lo: number): void {
     if (kind === EV_RCU && s.startsWith('Start RCU core', lo)) return;
-    if (r.flags.length >= 3) {
-      const ctx = r.flags.charCodeAt(2);
+    if (fl.length >= 3) {
+      const ctx = fl.charCodeAt(2);
       if (ctx === 115 || ctx === 72) return;
-    } else if (kind === EV_WAKEUP && s.startsWith(`comm=ksoftirqd/${c} `, lo)) return;
+    } else if (this.inCore[c] === 1 || (kind === EV_WAKEUP && s.startsWith(`comm=ksoftirqd/${c} `, lo))) {
+      // No flags column (trace-cmd report without it, perf script): the pass itself, its End and the
+      // ksoftirqd wakeup right after are all that is known to be softirq.
+      return;
+    }
     this.coreDeferred[c] = 0;
-    this.runProven(c, r.tsNs);
+    this.runProven(c, tsNs);
   }
 
   /**
@@ -796,22 +805,19 @@ export class ReplayDriver {
     return true;
   }
 
-  /** The grace-period kthread starts running: rcu_gp_init()/rcu_gp_cleanup() may change gp_seq from here. */
   /** Runs of the kthread seen with no timer event of it: after a few, the trace has none (older recorders, other tools). */
   private timerless(): boolean {
     return this.gpTimer === '' && this.gpRuns >= 3;
   }
 
+  /**
+   * The grace-period kthread starts running: rcu_gp_init()/rcu_gp_cleanup()
+   * may change gp_seq from here. Whether rcu_core woke it (runCoreWoken) tells
+   * a timerless trace what the run did (onSwitch).
+   */
   private gpKthreadRun(tsNs: number): void {
     this.runCoreWoken = this.coreWokeKthread;
-    if (this.coreWokeKthread) {
-      // Woken from a CPU's rcu_core: a grace period ends in this run (rcu_report_qs_rsp), or, with none in
-      // progress, one was asked for. Either way everything tagged before the previous such run has had its
-      // grace period: that run ended (or began) the one before. Only the estimate needs it.
-      this.coreWokeKthread = false;
-      if (!this.gp.active && this.coreWokeRunNs >= 0) this.crossProofAt(this.coreWokeRunNs);
-      this.coreWokeRunNs = tsNs;
-    }
+    this.coreWokeKthread = false;
     this.gpRuns++;
     const h = this.gpRunHead;
     this.gpRunRing[h] = tsNs;
@@ -867,11 +873,7 @@ export class ReplayDriver {
    * directions of error (README).
    */
   private crossProof(queuedNs: number): void {
-    this.crossProofAt(this.epochEnd(queuedNs));
-  }
-
-  /** Every CPU's callbacks tagged (accelerated) before `limit` are ready. */
-  private crossProofAt(limit: number): void {
+    const limit = this.epochEnd(queuedNs);
     for (let c = 0; c < this.cpuCount; c++) {
       const ring = this.coreRing[c];
       let h = this.coreHead[c];

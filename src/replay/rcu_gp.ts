@@ -193,7 +193,12 @@ export class RcuGpTracker {
     this.slept = false;
   }
 
-  /** A sched_wakeup of the kthread from outside rcu_core() (its timer's process_timeout, mostly). */
+  /**
+   * A sched_wakeup of the kthread from outside rcu_core() (its timer's
+   * process_timeout, mostly). A pass still open whose report looked like the
+   * last is confirmed by it (the report's own queued wakeup, or the timer's
+   * in the same µs).
+   */
   kthreadWoken(): void {
     if (this.slept) this.woken = true;
     if (this.state !== GP_IN_PROGRESS) return;
@@ -238,6 +243,11 @@ export class RcuGpTracker {
   lost(): void {
     this.state = GP_UNKNOWN;
     this.running = false;
+    this.woken = false;
+    this.undoneCpu = -1;
+    this.lastReport.fill(0);
+    this.inCore.fill(0);
+    this.lockNs.fill(-1);
     this.armed = false;
     this.cancelled = false;
     this.fqsEnded = false;
@@ -291,12 +301,13 @@ export class RcuGpTracker {
     if (this.notedGen[cpu] !== this.gen) {
       // note_gp_changes → __note_gp_changes: rcu_advance_cbs or rcu_accelerate_cbs; a new grace period wants a fresh QS.
       // note_gp_changes only trylocks the rcu_node: another CPU's pass holding it now makes it return, noting nothing.
-      if (this.rnpLocked(cpu, tsNs)) return;
-      this.advance(cpu);
-      this.notedGen[cpu] = this.gen;
-      this.lastAccelNs[cpu] = tsNs;
-      this.lockNs[cpu] = tsNs;
-      this.qsSeen[cpu] = 0;
+      if (!this.rnpLocked(cpu, tsNs)) {
+        this.advance(cpu);
+        this.notedGen[cpu] = this.gen;
+        this.lastAccelNs[cpu] = tsNs;
+        this.lockNs[cpu] = tsNs;
+        this.qsSeen[cpu] = 0;
+      }
     } else if (this.state === GP_IN_PROGRESS && this.reportedGen[cpu] !== this.gen && this.qsSeen[cpu] === 1) {
       // rcu_check_quiescent_state → rcu_report_qs_rdp → rcu_accelerate_cbs (only while its rnp->qsmask bit is set).
       // The last report wakes the kthread from this pass (rcu_report_qs_rsp); without that wakeup it did not happen.
@@ -332,7 +343,10 @@ export class RcuGpTracker {
     return false;
   }
 
-  /** `End RCU core` on `cpu`: a report that would have been the last, with no wakeup of the kthread, is undone. */
+  /**
+   * `End RCU core` on `cpu`: a report that would have been the last, with no
+   * wakeup of the kthread, is undone, and kept aside for remoteWakeup.
+   */
   rcuCoreEnd(cpu: number): void {
     this.inCore[cpu] = 0;
     if (this.lastReport[cpu] === 0) return;

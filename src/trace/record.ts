@@ -244,7 +244,10 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     })();
     let prime: PrimeResult | null = null;
     if (opts.prime !== false && interrupted === null) {
-      prime = await primeStackCaches(onlineCpus(), (text) => marker(dir, text));
+      prime = await primeStackCaches(onlineCpus(), (text) => marker(dir, text), (c) => {
+        child = c; // a signal now stops the prologue too
+      });
+      child = null;
       if (prime.skipped !== null) opts.log(`kstack record: stack caches not primed: ${prime.skipped}`);
     }
     if (opts.command.length > 0 && interrupted === null) {
@@ -408,7 +411,7 @@ export interface PrimeResult {
   cpus: number[];
   /** Exit status of the prologue (0: every CPU primed). */
   rc: number | null;
-  /** Why no prologue ran (null: it ran). */
+  /** Why the caches may not be primed: no prologue ran, or it failed or was stopped (null: it completed). */
   skipped: string | null;
 }
 
@@ -459,18 +462,18 @@ export function primeScript(cpus: number[]): string {
  * Needs taskset (util-linux); without it, or with one CPU unknown, it is
  * skipped and says why.
  */
-async function primeStackCaches(cpus: number[], mark: (text: string) => void): Promise<PrimeResult> {
+async function primeStackCaches(cpus: number[], mark: (text: string) => void, started: (c: ReturnType<typeof spawn>) => void): Promise<PrimeResult> {
   if (cpus.length === 0) return { cpus, rc: null, skipped: 'online CPUs unknown' };
   const last = cpus[cpus.length - 1];
   mark(`capture: prime_start cpus=${cpus.join(',')}`);
-  const rc = await new Promise<number | null>((res) => {
+  const end = await new Promise<{ rc: number | null; why: string | null }>((res) => {
     const c = spawn('taskset', ['-c', String(last), 'sh', '-c', primeScript(cpus)], { stdio: 'ignore' });
-    c.on('error', () => res(null));
-    c.on('exit', (code) => res(code));
+    started(c);
+    c.on('error', (e) => res({ rc: null, why: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'taskset (util-linux) not found' : `taskset: ${e.message}` }));
+    c.on('exit', (code, sig) => res(code !== null ? { rc: code, why: code === 0 ? null : `the prologue exited ${code}` } : { rc: null, why: `the prologue was stopped by ${sig}` }));
   });
-  mark(`capture: prime_end rc=${rc ?? 'none'}`);
-  if (rc === null) return { cpus, rc, skipped: 'taskset (util-linux) not found' };
-  return { cpus, rc, skipped: rc === 0 ? null : `the prologue exited ${rc}` };
+  mark(`capture: prime_end rc=${end.rc ?? 'none'}`);
+  return { cpus, rc: end.rc, skipped: end.why };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -19,7 +19,7 @@ const RECORDED: { name: string; minAgreement: number; vfreeSlack?: number }[] = 
   { name: 'rec-burst-4-2500', minAgreement: 0.999 },
   // fork+_exit+waitpid, children often dying on the other CPU than the parent
   { name: 'rec-churn-3000', minAgreement: 0.999 },
-  // recorded before the timer was: grace periods read off the kthread's runs and who woke them (3 wrong; 10 estimated)
+  // recorded before the timer was: grace periods read off the kthread's runs and who woke them (1 wrong; 10 estimated)
   { name: 'rec-churn-3000-b', minAgreement: 0.999 },
   // a shell's vfork+exec loop of /bin/true, across a pid_max wrap
   { name: 'rec-sh-true-3000', minAgreement: 0.999 },
@@ -57,12 +57,19 @@ test('rec-gp-churn-3000: grace periods read off the kthread timer; without it, o
     // Also the kthread's wakeups made into wakeups of nobody: its runs then say nothing of who woke them.
     const blind = stripped.replace(/sched_wakeup: comm=rcu_preempt pid=\d+/g, 'sched_wakeup: comm=nobody pid=999999');
     assert.ok(blind !== stripped, 'the recording has wakeups of rcu_preempt');
+    // And the kthread not named at all: no runs to read, only the estimate (crossProof).
+    const anon = stripped.replaceAll('rcu_preempt', 'rcu_unnamed');
     writeFileSync(join(dir, 's.trace.gz'), gzipSync(stripped));
     writeFileSync(join(dir, 'b.trace.gz'), gzipSync(blind));
+    writeFileSync(join(dir, 'a.trace.gz'), gzipSync(anon));
     const cfg = getPreset('linux-6.18');
     const read = await replayTrace(`${src}.trace.gz`, { config: cfg, validate: true });
     const woken = await replayTrace(join(dir, 's.trace.gz'), { config: cfg, validate: true });
     const est = await replayTrace(join(dir, 'b.trace.gz'), { config: cfg, validate: true });
+    const guess = await replayTrace(join(dir, 'a.trace.gz'), { config: cfg, validate: true });
+    assert.equal(est.gracePeriods.source, 'kthread-wakeups');
+    assert.equal(guess.gracePeriods.source, 'estimate');
+    assert.ok(guess.agreement !== null && guess.agreement >= 0.995 && guess.agreement < 0.9999, `estimate: ${guess.agreement}`);
     assert.equal(read.gracePeriods.source, 'kthread-timer');
     assert.ok(read.gracePeriods.started > 50 && read.gracePeriods.ended >= read.gracePeriods.started - 1, JSON.stringify(read.gracePeriods));
     assert.equal(woken.gracePeriods.source, 'kthread-wakeups');
