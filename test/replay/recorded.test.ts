@@ -32,7 +32,18 @@ const RECORDED: { name: string; minAgreement: number; vfreeSlack?: number }[] = 
   // a shell's loop of /bin/true with the timer: 0 wrong of 2,999 since a last quiescent state reported
   // to a kthread already woken or running counts (rcu_gp.ts); 5 before those rules
   { name: 'rec-gp-sh-true-3000', minAgreement: 0.9995 },
+  // recorded with the stack-cache prologue (kstack record's prime): the starting fill no longer matters
+  { name: 'rec-prime-churn-3000', minAgreement: 0.999 },
+  { name: 'rec-prime-sh-true-3000', minAgreement: 0.999 },
 ];
+
+test('the primed recordings: every starting fill gives the same stack vfree total', async () => {
+  for (const name of ['rec-prime-churn-3000', 'rec-prime-sh-true-3000']) {
+    const r = await replayTrace(`examples/traces/recorded/${name}.trace.gz`, { config: getPreset('linux-6.18'), validate: true });
+    assert.equal(r.vfrees.predictedMin, r.vfrees.predictedMax, `${name}: ${JSON.stringify(r.vfrees)}`);
+    assert.ok(r.burnIn <= 8, `${name}: burn-in ${r.burnIn} (the prologue's own forks)`);
+  }
+});
 
 for (const { name, minAgreement, vfreeSlack = 1 } of RECORDED) {
   test(`${name}: recorded with the task_struct marker, agreement ≥ ${(100 * minAgreement).toFixed(2)}%, stack vfrees within ${vfreeSlack === 1 ? '1%' : `${vfreeSlack} vfrees`}`, async () => {
