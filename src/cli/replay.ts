@@ -25,8 +25,10 @@ hit or miss. The prediction never reads the vmalloc:* events.
                        fills when they differ; "+N unclassified" counts frees
                        of pre-trace areas the answer key cannot tell from stacks.
                        "RCU grace periods" says whether they were read off the
-                       grace-period kthread's timer (kstack record's traces) or
-                       estimated from sched_process_free
+                       grace-period kthread's timer (kstack record's traces),
+                       off its runs and who woke each (traces without the timer;
+                       JSON gracePeriods.source "kthread-wakeups"), or
+                       estimated from sched_process_free (no kthread named)
   --min-agreement X    with --validate: exit 1 if agreement < X (0..1 or a %),
                        naming each trace below X on stderr
   --config C,...       presets (default linux-6.18); several give a what-if table
