@@ -11,6 +11,7 @@ import { closeSync, constants, createWriteStream, existsSync, openSync, readdirS
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
+import { readStackAreas } from './vmallocinfo.ts';
 
 export class RecordError extends InputError {
   override name = 'RecordError';
@@ -234,6 +235,11 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     };
     st.set('tracing_on', '1');
     marker(dir, `capture: begin reader_pid=${process.pid} capture_pid=${process.pid}`);
+    // After tracing_on: a stack alive now either appears here or is allocated in the trace.
+    const areas = readStackAreas();
+    if (areas.restoreError !== null) opts.log(`kstack record: could not restore ${areas.restoreError}`);
+    if (!areas.ok) opts.log(`kstack record: stacks alive at the start not listed (stack frees of them stay unclassified): ${areas.why}`);
+    const stackAreas = areas.ok ? { callers: areas.areas.callers, by_size: areas.areas.bySize } : { skipped: areas.why };
     let exitStatus: number | null = null;
     let polling = true;
     const poller = (async () => {
@@ -301,6 +307,7 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
       lost_markers: lost,
       overruns,
       prime,
+      stack_areas_at_start: stackAreas,
     };
     writeFileSync(`${metaPath}.tmp-${process.pid}`, `${JSON.stringify(meta, null, 1)}\n`);
     renameSync(`${metaPath}.tmp-${process.pid}`, metaPath);

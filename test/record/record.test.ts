@@ -49,6 +49,7 @@ describe('kstack record end to end', { skip }, () => {
     execFileSync('cc', ['-O2', '-pthread', '-o', exe, 'test/fixtures/record/churn.c']);
     const before = mountedTracefs();
     const snap = before === null ? null : tracefsSnapshot(before);
+    const kptr = readFileSync('/proc/sys/kernel/kptr_restrict', 'utf8');
     const ewrite = process.stderr.write;
     process.stderr.write = (() => true) as typeof process.stderr.write;
     let rc: number;
@@ -61,8 +62,12 @@ describe('kstack record end to end', { skip }, () => {
       assert.equal(rc, 0);
       assert.equal(mountedTracefs(), before, 'tracefs left mounted as it was found');
       if (before !== null) assert.deepEqual(tracefsSnapshot(before), snap, 'every tracefs setting restored');
+      assert.equal(readFileSync('/proc/sys/kernel/kptr_restrict', 'utf8'), kptr, 'kptr_restrict written back');
       const meta = JSON.parse(readFileSync(join(dir, 'loop.meta.json'), 'utf8'));
       assert.equal(meta.rc, 0);
+      // The stacks alive at the start, from /proc/vmallocinfo: listed, or the reason they are not.
+      const areas = meta.stack_areas_at_start;
+      assert.ok(areas !== undefined && (typeof areas.skipped === 'string' || Object.keys(areas.by_size).length > 0), JSON.stringify(areas));
       assert.equal(meta.lost_events, 0);
       // The stack-cache prologue ran where taskset (util-linux) is installed; else the metadata says why not.
       assert.ok(meta.prime !== null && Array.isArray(meta.prime.cpus), JSON.stringify(meta.prime));
@@ -74,6 +79,10 @@ describe('kstack record end to end', { skip }, () => {
       const r = await replayTrace(out, { config: getPreset('linux-6.18'), validate: true });
       assert.ok(r.forks >= 1000, `forks ${r.forks}`);
       assert.equal(r.anomalies.modelErrors, 0);
+      if (areas.skipped === undefined) {
+        assert.ok(r.stacksAtStart !== null && r.stacksAtStart > 0, `stacks listed ${r.stacksAtStart}`);
+        assert.equal(r.vfrees.observedUnclassified, 0, 'every stack free is classified against the list');
+      }
       // Live recordings of this churn replay at 99.3-100%: the process half has children
       // dying on the CPU the parent is not on, whose stack callbacks the model times by
       // the cross-CPU RCU estimate (README, "Replaying real traces"). This test proves
