@@ -23,7 +23,9 @@ hit or miss. The prediction never reads the vmalloc:* events.
                        the first disagreements with the lines around them.
                        A predicted total shows its spread over the starting
                        fills when they differ; "+N unclassified" counts frees
-                       of pre-trace areas the answer key cannot tell from stacks.
+                       of pre-trace areas the answer key cannot tell from stacks
+                       (none when NAME.meta.json lists the stacks alive at the
+                       start, as kstack record's does: "N listed at start")
                        "RCU grace periods" says whether they were read off the
                        grace-period kthread's timer (kstack record's traces),
                        off its runs and who woke each (traces without the timer;
@@ -142,6 +144,7 @@ export function toJson(r: ReplayResult): Record<string, unknown> {
     excludedLost: r.excludedLost,
     failedForks: r.failedForks,
     stackAllocsObserved: r.stackAllocsObserved,
+    stacksAtStart: r.stacksAtStart,
     model: r.model,
     convergedAtLine: r.convergedAtLine,
     lostEvents: r.lostEvents,
@@ -163,7 +166,7 @@ function renderValidation(r: ReplayResult): string {
     '                 observed hit  observed miss',
     `  predicted hit  ${String(c.hitHit).padStart(12)}  ${String(c.hitMiss).padStart(13)}`,
     `  predicted miss ${String(c.missHit).padStart(12)}  ${String(c.missMiss).padStart(13)}`,
-    `  stack vfrees: predicted ${predicted(r.vfrees)}, observed ${observed(r.vfrees)}; purges: predicted ${predicted(r.purges)}, observed ${r.purges.observed}`,
+    `  stack vfrees: predicted ${predicted(r.vfrees)}, observed ${observed(r.vfrees)}${r.stacksAtStart === null ? '' : ` (${r.stacksAtStart} stacks listed at start)`}; purges: predicted ${predicted(r.purges)}, observed ${r.purges.observed}`,
   ];
   for (const p of r.perCpu) {
     lines.push(

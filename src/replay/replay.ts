@@ -78,6 +78,8 @@ export interface ReplayResult {
   vfrees: { predicted: number; predictedMin: number; predictedMax: number; observed: number; observedUnclassified: number };
   purges: { predicted: number; predictedMin: number; predictedMax: number; observed: number; observedUnclassified: number };
   stackAllocsObserved: number;
+  /** Stacks the capture's metadata listed as alive at its start (the answer key's complete list), or null without one. */
+  stacksAtStart: number | null;
   model: ModelTotals;
   /** Starting fills still considered at the end (1 once converged). */
   variantsLeft: number;
@@ -112,7 +114,10 @@ const CPU_PROBE_RECORDS = 20000;
 
 export async function replayTrace(source: string, opts: ReplayOptions): Promise<ReplayResult> {
   const start = process.hrtime.bigint();
-  const cpusFromMeta = opts.cpus ?? metaCpus(source);
+  const meta = readCaptureMeta(source);
+  const cpusFromMeta = opts.cpus ?? meta.nrCpus;
+  const threadSizeBytes = 4096 << opts.config.THREAD_SIZE_ORDER;
+  const stacksAtStart = meta.stackAreasBySize === null ? null : (meta.stackAreasBySize[String(threadSizeBytes + 4096)] ?? []).map((a) => BigInt(a));
   const ctxLines = opts.contextLines ?? CONTEXT_DEFAULT;
   const maxDis = opts.maxDisagreements ?? DISAGREEMENTS_DEFAULT;
   const v = new Validator(ctxLines, maxDis);
@@ -122,7 +127,11 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
   let events = 0;
   const lost: ReplayResult['lostEvents'] = [];
   const scorer = opts.validate
-    ? new VmallocScorer({ threadSizeBytes: 4096 << opts.config.THREAD_SIZE_ORDER, onFork: (f) => v.observed(f) })
+    ? new VmallocScorer({
+        threadSizeBytes,
+        stacksAtStart,
+        onFork: (f) => v.observed(f),
+      })
     : null;
 
   const makeDriver = (cpuCount: number): ReplayDriver =>
@@ -236,6 +245,7 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
     vfrees: predictedRange(d.fillRange('vfrees'), scorer?.observedVfrees ?? 0, scorer?.unclassifiedVfrees ?? 0),
     purges: predictedRange(d.fillRange('purges'), scorer?.observedPurges ?? 0, 0),
     stackAllocsObserved: scorer?.stackAllocs ?? 0,
+    stacksAtStart: stacksAtStart?.length ?? null,
     model: {
       forks: st.forks,
       hits: st.cacheHits,
@@ -260,17 +270,35 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
   };
 }
 
-/** `nr_cpus` from the capture's NAME.meta.json next to NAME.trace.gz, if there is one. */
-export function metaCpus(source: string): number | null {
-  if (source === '-') return null;
+/** What `kstack record` wrote about the capture in NAME.meta.json, next to NAME.trace.gz. */
+export interface CaptureMeta {
+  nrCpus: number | null;
+  /** Start addresses of the stack areas alive when the recording started, by area size in bytes (null: not listed). */
+  stackAreasBySize: Record<string, string[]> | null;
+}
+
+/** NAME.meta.json next to NAME.trace.gz, if there is one; fields it lacks or gets wrong are null. */
+export function readCaptureMeta(source: string): CaptureMeta {
+  const none: CaptureMeta = { nrCpus: null, stackAreasBySize: null };
+  if (source === '-') return none;
   const meta = source.replace(/\.trace(\.gz)?$/, '').replace(/\.gz$/, '') + '.meta.json';
-  if (meta === source || !existsSync(meta)) return null;
+  if (meta === source || !existsSync(meta)) return none;
+  let m: { nr_cpus?: unknown; stack_areas_at_start?: { by_size?: unknown } };
   try {
-    const m = JSON.parse(readFileSync(meta, 'utf8')) as { nr_cpus?: unknown };
-    return typeof m.nr_cpus === 'number' && m.nr_cpus >= 1 && m.nr_cpus <= 256 ? m.nr_cpus : null;
+    m = JSON.parse(readFileSync(meta, 'utf8'));
   } catch {
-    return null;
+    return none;
   }
+  const nrCpus = typeof m.nr_cpus === 'number' && m.nr_cpus >= 1 && m.nr_cpus <= 256 ? m.nr_cpus : null;
+  const by = m.stack_areas_at_start?.by_size;
+  let stackAreasBySize: Record<string, string[]> | null = null;
+  if (typeof by === 'object' && by !== null) {
+    stackAreasBySize = {};
+    for (const [size, addrs] of Object.entries(by)) {
+      if (Array.isArray(addrs)) stackAreasBySize[size] = addrs.filter((a): a is string => typeof a === 'string' && /^0x[0-9a-f]{1,16}$/.test(a));
+    }
+  }
+  return { nrCpus, stackAreasBySize };
 }
 
 interface CpuScore {

@@ -35,6 +35,13 @@ export interface ObservedFork {
 export interface ScorerOptions {
   /** THREAD_SIZE in bytes (16 KiB on x86_64 without KASAN). */
   threadSizeBytes: number;
+  /**
+   * Start addresses of the stacks alive when the recording started (`kstack
+   * record` lists them from /proc/vmallocinfo), or null when not known: then a
+   * stack allocated before the trace is told only by the pages its free adds
+   * to nr_lazy.
+   */
+  stacksAtStart?: bigint[] | null;
   /** `f` is one object refilled per fork: valid only during the call. */
   onFork(f: ObservedFork): void;
 }
@@ -58,6 +65,8 @@ export class VmallocScorer {
   /** Addresses of stacks allocated in the trace and not yet freed. */
   private readonly stackAddrs = new Set<bigint>();
   private lastNrLazy = -1;
+  /** Every stack freed in the trace is in stackAddrs (listed at the start, or allocated since). */
+  private readonly stackAddrsComplete: boolean;
   private readonly newtaskSeen = new PidSet();
   private readonly onFork: (f: ObservedFork) => void;
   private readonly scratch = new PayloadFields();
@@ -69,6 +78,8 @@ export class VmallocScorer {
     this.alignBig = BigInt(opts.threadSizeBytes);
     this.lazyPagesPerStack = this.sizeBytes / PAGE_BYTES;
     this.onFork = opts.onFork;
+    this.stackAddrsComplete = opts.stacksAtStart != null;
+    for (const a of opts.stacksAtStart ?? []) this.stackAddrs.add(a);
   }
 
   onRecord(r: TraceRecord): void {
@@ -89,11 +100,14 @@ export class VmallocScorer {
       }
       case EV_FREE_VMAP: {
         if (!parseFreeVmapAt(s, lo, hi, o)) return;
-        // A stack allocated before the trace is known only by the 5 pages it adds to nr_lazy.
-        const isStack = this.stackAddrs.delete(o.addr) || (this.lastNrLazy >= 0 && o.num - this.lastNrLazy === this.lazyPagesPerStack);
-        // The first free after the trace starts (or after a purge) has no nr_lazy before it to
-        // tell its size by: a THREAD_SIZE-aligned one may be a stack allocated before the trace.
-        if (!isStack && this.lastNrLazy < 0 && o.addr % this.alignBig === 0n) this.unclassifiedVfrees++;
+        let isStack = this.stackAddrs.delete(o.addr);
+        if (!this.stackAddrsComplete) {
+          // A stack allocated before the trace is known only by the 5 pages it adds to nr_lazy.
+          isStack ||= this.lastNrLazy >= 0 && o.num - this.lastNrLazy === this.lazyPagesPerStack;
+          // The first free after the trace starts (or after a purge) has no nr_lazy before it to
+          // tell its size by: a THREAD_SIZE-aligned one may be a stack allocated before the trace.
+          if (!isStack && this.lastNrLazy < 0 && o.addr % this.alignBig === 0n) this.unclassifiedVfrees++;
+        }
         this.lastNrLazy = o.num;
         if (!isStack) return;
         this.observedVfrees++;

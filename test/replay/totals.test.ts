@@ -15,8 +15,8 @@ function lines(...events: string[]): string {
   return events.map((e, i) => `          tbench-100     [000] .....   10.${String(100000 + i).slice(1)}0: ${e}\n`).join('');
 }
 
-function score(text: string): VmallocScorer {
-  const s = new VmallocScorer({ threadSizeBytes: THREAD_SIZE, onFork() {} });
+function score(text: string, stacksAtStart: bigint[] | null = null): VmallocScorer {
+  const s = new VmallocScorer({ threadSizeBytes: THREAD_SIZE, stacksAtStart, onFork() {} });
   readTraceText(text, { onRecord: (r) => s.onRecord(r) });
   return s;
 }
@@ -58,11 +58,32 @@ describe('observed stack vfrees', () => {
     assert.equal(s.observedVfrees, 1);
     assert.equal(s.unclassifiedVfrees, 0);
   });
+
+  it('with the stacks alive at the start listed (kstack record), a free is a stack exactly when its area is listed or allocated since', () => {
+    const va = (n: number): bigint => 0xffffc90000000000n + BigInt(n * THREAD_SIZE);
+    const listed = [va(4), va(20)];
+    const alloc = `alloc_vmap_area: va_start: ${va(12)} size=20480 align=16384 vstart=0xffffc90000000000 vend=0xffffe8ffffffffff failed=0`;
+    // first free: listed (a stack with no nr_lazy before it); then an aligned 5-page free that is not listed
+    // (the nr_lazy rule alone would call it a stack); then the in-trace stack; then the listed one twice
+    const text = lines(free(4 * THREAD_SIZE, 40), free(9 * THREAD_SIZE, 45), alloc, free(12 * THREAD_SIZE, 50), free(20 * THREAD_SIZE, 55), free(20 * THREAD_SIZE, 60));
+    const s = score(text, listed);
+    assert.equal(s.observedVfrees, 3, 'va 4, 12 and 20 once');
+    assert.equal(s.unclassifiedVfrees, 0);
+    const blind = score(text);
+    assert.equal(blind.unclassifiedVfrees, 1, 'without the list the first free is unclassified');
+    assert.equal(blind.observedVfrees, 4, 'and every later 5-page step counts as a stack, the unlisted one and the repeat included');
+  });
+
+  it('an empty list still says every stack is known: an unlisted first free is not a stack', () => {
+    const s = score(lines(free(4 * THREAD_SIZE, 40)), []);
+    assert.equal(s.observedVfrees, 0);
+    assert.equal(s.unclassifiedVfrees, 0);
+  });
 });
 
 describe('predicted stack vfrees over the starting fills', () => {
-  it('rec-fork-2000: the fills differ before they converge, and the primary is one of them', async () => {
-    const r = await replayTrace('examples/traces/recorded/rec-fork-2000.trace.gz', { config: getPreset('linux-6.18'), validate: true });
+  it('rec-churn-3000 (not primed): the fills differ before they converge, and the primary is one of them', async () => {
+    const r = await replayTrace('examples/traces/recorded/rec-churn-3000.trace.gz', { config: getPreset('linux-6.18'), validate: true });
     const v = r.vfrees;
     assert.ok(v.predictedMin < v.predictedMax, `spread ${v.predictedMin}-${v.predictedMax}`);
     assert.ok(v.predictedMin <= v.predicted && v.predicted <= v.predictedMax);
@@ -78,7 +99,7 @@ describe('predicted stack vfrees over the starting fills', () => {
   });
 
   it('without --validate one model runs: no spread', async () => {
-    const r = await replayTrace('examples/traces/recorded/rec-fork-2000.trace.gz', { config: getPreset('linux-6.18'), validate: false });
+    const r = await replayTrace('examples/traces/recorded/rec-churn-3000.trace.gz', { config: getPreset('linux-6.18'), validate: false });
     assert.equal(r.vfrees.predictedMin, r.vfrees.predicted);
     assert.equal(r.vfrees.predictedMax, r.vfrees.predicted);
   });
