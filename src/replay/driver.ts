@@ -169,6 +169,12 @@ export class ReplayDriver {
   private gpTimer = '';
   /** Per CPU: ksoftirqd/N woken or preempted, not yet asleep again: softirq work (an RCU batch past its limit) is deferred. */
   private readonly sirqPending: Uint8Array;
+  /** The CPU's vfree_atomic work (and any vmap drain) is queued, for the next kworker/N:M to run there. */
+  private readonly workQueued: Uint8Array;
+  /** Per CPU: a bound kworker has switched in or out since ksoftirqd/N took over softirq work (sirqPending). */
+  private readonly kworkerInBatch: Uint8Array;
+  /** Per CPU: a kworker woken from rcu_core() (vfree_atomic's schedule_work) since a bound kworker last switched. */
+  private readonly workWokenSinceKworker: Uint8Array;
   /** Per CPU: between `Start RCU core` and `End RCU core`. */
   private readonly inCore: Uint8Array;
   /**
@@ -224,6 +230,9 @@ export class ReplayDriver {
     this.gp = new RcuGpTracker(opts.cpuCount);
     this.inCore = new Uint8Array(opts.cpuCount);
     this.sirqPending = new Uint8Array(opts.cpuCount);
+    this.workQueued = new Uint8Array(opts.cpuCount);
+    this.kworkerInBatch = new Uint8Array(opts.cpuCount);
+    this.workWokenSinceKworker = new Uint8Array(opts.cpuCount);
     this.coreDeferred = new Uint8Array(opts.cpuCount);
     this.passReadyNs = new Float64Array(opts.cpuCount).fill(-1);
     this.lostLo = new Int32Array(opts.cpuCount);
@@ -322,6 +331,7 @@ export class ReplayDriver {
           }
           // A kworker of this CPU woken in softirq inside rcu_core(): thread_stack_free_rcu's vfree_atomic.
           else if (this.inCore[r.cpu] === 1 && (fl.length < 3 || fl.charCodeAt(2) === 115) && s.startsWith('comm=kworker/', lo) && s.startsWith(`${r.cpu}:`, lo + 13)) {
+            this.workWokenSinceKworker[r.cpu] = 1;
             this.vfreeAtomicWoke(r.cpu, r.tsNs);
           }
           // wakeup_softirqd(): softirq work on that CPU (an RCU batch past its limit among it) waits for ksoftirqd.
@@ -329,7 +339,10 @@ export class ReplayDriver {
             let n = 0;
             let i = lo + 15;
             for (let ch = s.charCodeAt(i); i < hi && ch >= 48 && ch <= 57; ch = s.charCodeAt(++i)) n = n * 10 + ch - 48;
-            if (i > lo + 15 && n < this.cpuCount) this.sirqPending[n] = 1;
+            if (i > lo + 15 && n < this.cpuCount) {
+              if (this.sirqPending[n] === 0) this.kworkerInBatch[n] = 0;
+              this.sirqPending[n] = 1;
+            }
           }
           return;
         case EV_TIMER_CANCEL:
@@ -356,7 +369,11 @@ export class ReplayDriver {
     // A lost timer event or switch of the kthread would be read as a grace-period boundary.
     this.gp.lost();
     this.sirqPending[l.cpu] = 0;
+    this.kworkerInBatch[l.cpu] = 0;
+    this.workWokenSinceKworker[l.cpu] = 0;
     this.coreDeferred[l.cpu] = 0;
+    // The kworker's run may be among the lost events: its work is taken as done.
+    if (this.workQueued[l.cpu] === 1) this.runQueuedWork(l.cpu, this.primary.nowNs);
     // Who woke the kthread across the gap is unknown.
     this.coreWokeKthread = false;
     this.runCoreWoken = false;
@@ -377,6 +394,13 @@ export class ReplayDriver {
     }
     const cpu = r.cpu;
     const prevPid = s.pid;
+    // delayed_vfree_work() and drain_vmap_area_work() run in the CPU's bound kworker pool: by the time one
+    // of its workers switches in (or out, if it was already running when the work was queued).
+    if ((this.workQueued[cpu] === 1 || this.sirqPending[cpu] === 1 || this.workWokenSinceKworker[cpu] === 1) && (isBoundKworkerOf(s.comm(), cpu) || isBoundKworkerOf(s.comm2(), cpu))) {
+      if (this.workQueued[cpu] === 1) this.runQueuedWork(cpu, r.tsNs);
+      if (this.sirqPending[cpu] === 1) this.kworkerInBatch[cpu] = 1;
+      this.workWokenSinceKworker[cpu] = 0;
+    }
     this.syncCurrent(cpu, r.tsNs, prevPid, s, 1);
     const dead = prevPid !== 0 && s.dead;
     if (dead) {
@@ -418,6 +442,9 @@ export class ReplayDriver {
       // ksoftirqd went back to sleep: nothing left pending, the batch has run.
       this.sirqPending[cpu] = 0;
       this.runProven(cpu, r.tsNs);
+      // The model learns only now that the batch ran, pass by pass, while ksoftirqd had it. If a kworker
+      // ran in between and no pass woke one after it, every vfree_atomic of the batch was done already.
+      if (this.workQueued[cpu] === 1 && this.kworkerInBatch[cpu] === 1 && this.workWokenSinceKworker[cpu] === 0) this.runQueuedWork(cpu, r.tsNs);
     }
     const next = s.pid2;
     if (next === 0) this.gp.idle(cpu, r.tsNs, true);
@@ -889,13 +916,25 @@ export class ReplayDriver {
     }
   }
 
-  /** rcu_core() on `cpu` with callbacks queued up to rcuProvenNs[cpu] ready: stacks retry the cache, their vfree_atomic work runs at once. */
+  /**
+   * rcu_core() on `cpu` with callbacks queued up to rcuProvenNs[cpu] ready:
+   * stacks retry the cache, and those that find it full are vfree()d from
+   * softirq, which defers them (vfree_atomic: schedule_work on this CPU). The
+   * work runs when the CPU's kworker next shows (onSwitch), so that a batch
+   * the kernel had not freed when the trace ended is not counted as freed.
+   */
   private rcuCore(cpu: number, tsNs: number): void {
     for (const k of this.kernels) {
       k.rcuGpCompletedUpTo(cpu, this.rcuProvenNs[cpu]);
       k.rcuCore(cpu, tsNs);
-      if (k.workPending(cpu)) k.runWork(cpu, tsNs);
+      if (k.workPending(cpu)) this.workQueued[cpu] = 1;
     }
+  }
+
+  /** A kworker of `cpu`'s bound pool runs the work queued there (Kernel.runWork). */
+  private runQueuedWork(cpu: number, tsNs: number): void {
+    this.workQueued[cpu] = 0;
+    for (const k of this.kernels) if (k.workPending(cpu)) k.runWork(cpu, tsNs);
   }
 
   /**
@@ -1050,4 +1089,14 @@ function timerAddress(s: string, lo: number, hi: number): string {
   let e = s.indexOf(' ', i);
   if (e < 0 || e > hi) e = hi;
   return s.slice(i + 6, e);
+}
+
+/** `kworker/N:M` (the CPU's normal-priority bound pool, system_wq's): not `kworker/N:MH` nor an unbound `kworker/uK:M`. */
+export function isBoundKworkerOf(comm: string, cpu: number): boolean {
+  if (!comm.startsWith('kworker/')) return false;
+  const colon = comm.indexOf(':', 8);
+  if (colon < 0 || comm.slice(8, colon) !== String(cpu)) return false;
+  let i = colon + 1;
+  while (i < comm.length && comm.charCodeAt(i) >= 48 && comm.charCodeAt(i) <= 57) i++;
+  return i > colon + 1 && (i === comm.length || comm[i] === '-');
 }

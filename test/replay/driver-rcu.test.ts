@@ -9,7 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { getPreset } from '../../src/config/index.ts';
-import { ReplayDriver } from '../../src/replay/driver.ts';
+import { isBoundKworkerOf, ReplayDriver } from '../../src/replay/driver.ts';
 import { RcuCbKind } from '../../src/kernel/rcu.ts';
 import { readTraceText } from '../../src/trace/reader.ts';
 
@@ -261,4 +261,25 @@ test('an idle CPU with need-resched set is out of dyntick-idle: a forcing pass d
   assert.equal(plain.gracePeriods.ended, 1, 'CPU 0 idle: the forcing pass reports it and the grace period ends');
   assert.equal(nonN.gracePeriods.ended, 1, 'an interrupt in idle that leaves no reschedule pending changes nothing');
   assert.equal(resched.gracePeriods.ended, 0, 'need-resched in idle: CPU 0 still owes its quiescent state');
+});
+
+test("vfree_atomic work waits for the CPU's own bound kworker, and a trace that ends first does not count it", () => {
+  assert.ok(isBoundKworkerOf('kworker/1:2', 1));
+  assert.ok(isBoundKworkerOf('kworker/1:0-events', 1));
+  assert.ok(!isBoundKworkerOf('kworker/1:1H', 1), 'the highpri pool');
+  assert.ok(!isBoundKworkerOf('kworker/u4:3', 1), 'unbound');
+  assert.ok(!isBoundKworkerOf('kworker/11:2', 1));
+  assert.ok(!isBoundKworkerOf('kworker/1:', 1));
+  // The recording's last RCU core pass on CPU 1 wakes kworker/1:2 (vfree_atomic's schedule_work) 1.4 ms
+  // before the end, and the recorder keeps the CPU until then: the kernel freed that batch after the trace.
+  const lines = gunzipSync(readFileSync('examples/traces/recorded/rec-prime-churn-3000-b.trace.gz')).toString('utf8').split('\n').filter((l) => l !== '');
+  const d = drive(lines);
+  const queued = d.primary.cpus[1].vfreeList.length;
+  assert.ok(queued >= 10, `${queued} stacks waiting for kworker/1 at the end`);
+  const at = (ms: number, comm: string, pid: number): string =>
+    `            node-14224   [001] d..2. ${(27408.871054 + ms / 1000).toFixed(6)}: sched_switch: prev_comm=node prev_pid=14224 prev_prio=120 prev_state=R+ ==> next_comm=${comm} next_pid=${pid} next_prio=120`;
+  const vfrees = d.primary.cpuStats[1].vfrees;
+  assert.equal(drive([...lines, at(1, 'kworker/1:1H', 51)]).primary.cpuStats[1].vfrees, vfrees, 'the highpri pool does not run system_wq work');
+  assert.equal(drive([...lines, at(1, 'kworker/0:2', 52)]).primary.cpuStats[1].vfrees, vfrees, "nor does CPU 0's pool");
+  assert.equal(drive([...lines, at(1, 'kworker/1:2', 21707)]).primary.cpuStats[1].vfrees, vfrees + queued, 'kworker/1:2 runs it');
 });
