@@ -60,7 +60,7 @@ test("a clone's events that overrun task_newtask are fitted into the real window
 
 test('replay --events of a marked recording: every child is named by the pid the trace gives it', async () => {
   const sink = new ArrayTracer();
-  const r = await replayTrace('examples/traces/recorded/rec-forkexec-500.trace.gz', { config: getPreset('linux-6.18'), validate: false, makeTracer: () => sink });
+  const r = await replayTrace('examples/traces/recorded/rec-prime-forkexec-500.trace.gz', { config: getPreset('linux-6.18'), validate: false, makeTracer: () => sink });
   assert.equal(r.anomalies.staleRenamed, 0);
   const newtasks = sink.events.filter((e) => e.name === 'task_newtask');
   assert.equal(newtasks.length, r.forks);
@@ -75,7 +75,7 @@ test('replay --events of a marked recording: every child is named by the pid the
 });
 
 test("replay --events: an exec'd child's comm is the trace's, not its parent's", async () => {
-  const file = 'examples/traces/recorded/rec-forkexec-500.trace.gz';
+  const file = 'examples/traces/recorded/rec-prime-forkexec-500.trace.gz';
   const traced = new Map<number, string>();
   await readTrace(file, {
     onRecord(r) {
