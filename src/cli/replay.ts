@@ -25,7 +25,7 @@ hit or miss. The prediction never reads the vmalloc:* events.
                        fills when they differ; "+N unclassified" counts frees
                        of pre-trace areas the answer key cannot tell from stacks
                        (none when NAME.meta.json lists the stacks alive at the
-                       start, as kstack record's does: "N listed at start")
+                       start, as kstack record's does: "N stacks listed at start").
                        "RCU grace periods" says whether they were read off the
                        grace-period kthread's timer (kstack record's traces),
                        off its runs and who woke each (traces without the timer;
