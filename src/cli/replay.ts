@@ -200,7 +200,7 @@ function renderWhatIf(file: string, rs: ReplayResult[]): string {
     r.config,
     String(r.model.forks),
     String(r.model.misses),
-    String(r.model.vfrees),
+    r.model.vfreesQueuedAtEnd > 0 ? `${r.model.vfrees} (+${r.model.vfreesQueuedAtEnd} queued)` : String(r.model.vfrees),
     String(r.model.purges),
     (r.model.peakStackBytes / 1048576).toFixed(2),
     String(r.model.peakRcuPendingStacks),

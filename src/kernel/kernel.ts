@@ -140,6 +140,8 @@ export class PerCpu {
   vfreeList: KStack[] = [];
   vfreeWorkPending = false;
   drainWorkPending = false;
+  /** Some of the pending work was queued from task context (4.10–5.17 free_thread_stack's vfree_atomic), not from an RCU callback. */
+  workFromTask = false;
 
   constructor(
     readonly index: number,
@@ -391,10 +393,24 @@ export class Kernel {
     return pc.vfreeWorkPending || pc.drainWorkPending;
   }
 
+  /** Whether some of `cpu`'s pending work was queued from task context (PerCpu.workFromTask). */
+  taskWorkPending(cpu: number): boolean {
+    const pc = this.cpus[cpu];
+    return pc.workFromTask && (pc.vfreeWorkPending || pc.drainWorkPending);
+  }
+
+  /** Stacks on every CPU's vfree_deferred list, waiting for a kworker. */
+  queuedVfrees(): number {
+    let n = 0;
+    for (const pc of this.cpus) n += pc.vfreeList.length;
+    return n;
+  }
+
   /** A kworker on `cpu` runs its pending work items. */
   runWork(cpu: number, tsNs: number): void {
     this.enter(cpu, tsNs);
     const pc = this.cpus[cpu];
+    pc.workFromTask = false;
     if (pc.vfreeWorkPending) {
       pc.vfreeWorkPending = false;
       const list = pc.vfreeList;
@@ -810,11 +826,14 @@ export class Kernel {
     const pc = this.cpus[cpu];
     pc.vfreeList.push(s);
     pc.vfreeWorkPending = true;
+    if (this.ctx === 'task') pc.workFromTask = true;
     this.stats.vfreeDeferred++;
   }
 
   queueDrainWork(cpu: number): void {
-    this.cpus[cpu].drainWorkPending = true;
+    const pc = this.cpus[cpu];
+    pc.drainWorkPending = true;
+    if (this.ctx === 'task') pc.workFromTask = true;
   }
 
   /** The CPU whose context the GP kthread's events are attributed to. */

@@ -33,6 +33,7 @@ import {
   EV_WAKEUP,
   EV_WAKEUP_NEW,
   eventKind,
+  isBoundKworkerAt,
   PayloadFields,
   parseExitAt,
   parseForkAt,
@@ -43,6 +44,8 @@ import {
   parseSwitchAt,
   parseWakeupAt,
 } from './fastparse.ts';
+
+export { isBoundKworkerOf } from './fastparse.ts';
 
 export type Outcome = 'hit' | 'miss';
 
@@ -169,8 +172,6 @@ export class ReplayDriver {
   private gpTimer = '';
   /** Per CPU: ksoftirqd/N woken or preempted, not yet asleep again: softirq work (an RCU batch past its limit) is deferred. */
   private readonly sirqPending: Uint8Array;
-  /** The CPU's vfree_atomic work (and any vmap drain) is queued, for the next kworker/N:M to run there. */
-  private readonly workQueued: Uint8Array;
   /** Per CPU: a bound kworker has switched in or out since ksoftirqd/N took over softirq work (sirqPending). */
   private readonly kworkerInBatch: Uint8Array;
   /** Per CPU: a kworker woken from rcu_core() (vfree_atomic's schedule_work) since a bound kworker last switched. */
@@ -230,7 +231,6 @@ export class ReplayDriver {
     this.gp = new RcuGpTracker(opts.cpuCount);
     this.inCore = new Uint8Array(opts.cpuCount);
     this.sirqPending = new Uint8Array(opts.cpuCount);
-    this.workQueued = new Uint8Array(opts.cpuCount);
     this.kworkerInBatch = new Uint8Array(opts.cpuCount);
     this.workWokenSinceKworker = new Uint8Array(opts.cpuCount);
     this.coreDeferred = new Uint8Array(opts.cpuCount);
@@ -330,7 +330,7 @@ export class ReplayDriver {
             else this.gp.kthreadWoken();
           }
           // A kworker of this CPU woken in softirq inside rcu_core(): thread_stack_free_rcu's vfree_atomic.
-          else if (this.inCore[r.cpu] === 1 && (fl.length < 3 || fl.charCodeAt(2) === 115) && s.startsWith('comm=kworker/', lo) && s.startsWith(`${r.cpu}:`, lo + 13)) {
+          else if (this.inCore[r.cpu] === 1 && (fl.length < 3 || fl.charCodeAt(2) === 115) && s.startsWith('comm=kworker/', lo) && isBoundKworkerAt(s, lo + 5, s.indexOf(' pid=', lo + 5), r.cpu)) {
             this.workWokenSinceKworker[r.cpu] = 1;
             this.vfreeAtomicWoke(r.cpu, r.tsNs);
           }
@@ -373,7 +373,7 @@ export class ReplayDriver {
     this.workWokenSinceKworker[l.cpu] = 0;
     this.coreDeferred[l.cpu] = 0;
     // The kworker's run may be among the lost events: its work is taken as done.
-    if (this.workQueued[l.cpu] === 1) this.runQueuedWork(l.cpu, this.primary.nowNs);
+    this.runQueuedWork(l.cpu, this.primary.nowNs, true);
     // Who woke the kthread across the gap is unknown.
     this.coreWokeKthread = false;
     this.runCoreWoken = false;
@@ -396,10 +396,15 @@ export class ReplayDriver {
     const prevPid = s.pid;
     // delayed_vfree_work() and drain_vmap_area_work() run in the CPU's bound kworker pool: by the time one
     // of its workers switches in (or out, if it was already running when the work was queued).
-    if ((this.workQueued[cpu] === 1 || this.sirqPending[cpu] === 1 || this.workWokenSinceKworker[cpu] === 1) && (isBoundKworkerOf(s.comm(), cpu) || isBoundKworkerOf(s.comm2(), cpu))) {
-      if (this.workQueued[cpu] === 1) this.runQueuedWork(cpu, r.tsNs);
-      if (this.sirqPending[cpu] === 1) this.kworkerInBatch[cpu] = 1;
-      this.workWokenSinceKworker[cpu] = 0;
+    // Work queued from task context (4.10–5.17's vfree_atomic in free_thread_stack, in a what-if on another
+    // kernel's trace) woke a kworker the trace cannot show: it runs at the CPU's next switch.
+    const pending = this.workPending(cpu);
+    if (pending || this.sirqPending[cpu] === 1 || this.workWokenSinceKworker[cpu] === 1) {
+      if (s.commIsBoundKworker(cpu) || s.comm2IsBoundKworker(cpu)) {
+        if (pending) this.runQueuedWork(cpu, r.tsNs, true);
+        if (this.sirqPending[cpu] === 1) this.kworkerInBatch[cpu] = 1;
+        this.workWokenSinceKworker[cpu] = 0;
+      } else if (pending) this.runQueuedWork(cpu, r.tsNs, false);
     }
     this.syncCurrent(cpu, r.tsNs, prevPid, s, 1);
     const dead = prevPid !== 0 && s.dead;
@@ -444,7 +449,7 @@ export class ReplayDriver {
       this.runProven(cpu, r.tsNs);
       // The model learns only now that the batch ran, pass by pass, while ksoftirqd had it. If a kworker
       // ran in between and no pass woke one after it, every vfree_atomic of the batch was done already.
-      if (this.workQueued[cpu] === 1 && this.kworkerInBatch[cpu] === 1 && this.workWokenSinceKworker[cpu] === 0) this.runQueuedWork(cpu, r.tsNs);
+      if (this.kworkerInBatch[cpu] === 1 && this.workWokenSinceKworker[cpu] === 0) this.runQueuedWork(cpu, r.tsNs, true);
     }
     const next = s.pid2;
     if (next === 0) this.gp.idle(cpu, r.tsNs, true);
@@ -927,14 +932,22 @@ export class ReplayDriver {
     for (const k of this.kernels) {
       k.rcuGpCompletedUpTo(cpu, this.rcuProvenNs[cpu]);
       k.rcuCore(cpu, tsNs);
-      if (k.workPending(cpu)) this.workQueued[cpu] = 1;
     }
   }
 
-  /** A kworker of `cpu`'s bound pool runs the work queued there (Kernel.runWork). */
-  private runQueuedWork(cpu: number, tsNs: number): void {
-    this.workQueued[cpu] = 0;
-    for (const k of this.kernels) if (k.workPending(cpu)) k.runWork(cpu, tsNs);
+  /** Whether any variant has work queued on `cpu` for a kworker. */
+  private workPending(cpu: number): boolean {
+    for (const k of this.kernels) if (k.workPending(cpu)) return true;
+    return false;
+  }
+
+  /**
+   * A kworker of `cpu`'s bound pool runs the work queued there (Kernel.runWork):
+   * all of it when `bound` (one of that pool's workers is seen), else only a
+   * variant's whose work was queued from task context.
+   */
+  private runQueuedWork(cpu: number, tsNs: number, bound: boolean): void {
+    for (const k of this.kernels) if (bound ? k.workPending(cpu) : k.taskWorkPending(cpu)) k.runWork(cpu, tsNs);
   }
 
   /**
@@ -1038,7 +1051,12 @@ export class ReplayDriver {
     for (const k of this.kernels) if (k.stats.rcuPendingStacks !== 0) return;
     for (let c = 0; c < this.cpuCount; c++) {
       const occ = k0.cacheOccupancy(c);
-      for (let i = 1; i < this.kernels.length; i++) if (this.kernels[i].cacheOccupancy(c) !== occ) return;
+      // Stacks waiting for the kworker are vfrees not yet counted: the variants must hold as many.
+      const queued = k0.cpus[c].vfreeList.length;
+      for (let i = 1; i < this.kernels.length; i++) {
+        const k = this.kernels[i];
+        if (k.cacheOccupancy(c) !== occ || k.cpus[c].vfreeList.length !== queued) return;
+      }
     }
     for (const stat of FILL_RANGE_STATS) {
       const r = this.fillRange(stat);
@@ -1089,14 +1107,4 @@ function timerAddress(s: string, lo: number, hi: number): string {
   let e = s.indexOf(' ', i);
   if (e < 0 || e > hi) e = hi;
   return s.slice(i + 6, e);
-}
-
-/** `kworker/N:M` (the CPU's normal-priority bound pool, system_wq's): not `kworker/N:MH` nor an unbound `kworker/uK:M`. */
-export function isBoundKworkerOf(comm: string, cpu: number): boolean {
-  if (!comm.startsWith('kworker/')) return false;
-  const colon = comm.indexOf(':', 8);
-  if (colon < 0 || comm.slice(8, colon) !== String(cpu)) return false;
-  let i = colon + 1;
-  while (i < comm.length && comm.charCodeAt(i) >= 48 && comm.charCodeAt(i) <= 57) i++;
-  return i > colon + 1 && (i === comm.length || comm[i] === '-');
 }

@@ -186,6 +186,15 @@ export class PayloadFields {
     return this.src2.slice(this.lo2, this.hi2);
   }
 
+  /** comm() is a worker of `cpu`'s normal-priority bound pool (isBoundKworkerAt), read in place. */
+  commIsBoundKworker(cpu: number): boolean {
+    return isBoundKworkerAt(this.src, this.lo, this.hi, cpu);
+  }
+
+  comm2IsBoundKworker(cpu: number): boolean {
+    return isBoundKworkerAt(this.src2, this.lo2, this.hi2, cpu);
+  }
+
   setComm(src: string, lo: number, hi: number): void {
     this.src = src;
     this.lo = lo;
@@ -450,4 +459,22 @@ function setState(o: PayloadFields, b: Uint8Array, a: number, e: number): void {
   else if (n === 1 && c0 === 82) o.prevState = 'R';
   else if (c0 === 68 /* D */) o.prevState = 'D';
   else o.prevState = 'S';
+}
+
+/** `kworker/N:M` (the CPU's normal-priority bound pool, system_wq's): not `kworker/N:MH` nor an unbound `kworker/uK:M`. */
+export function isBoundKworkerOf(comm: string, cpu: number): boolean {
+  return isBoundKworkerAt(comm, 0, comm.length, cpu);
+}
+
+/** isBoundKworkerOf on s[lo, hi), without making the string. */
+export function isBoundKworkerAt(s: string, lo: number, hi: number, cpu: number): boolean {
+  if (hi - lo < 11 || !s.startsWith('kworker/', lo)) return false;
+  let i = lo + 8;
+  let n = 0;
+  const digits0 = i;
+  for (let ch = s.charCodeAt(i); i < hi && ch >= 48 && ch <= 57; ch = s.charCodeAt(++i)) n = n * 10 + ch - 48;
+  if (i === digits0 || n !== cpu || i >= hi || s.charCodeAt(i) !== 58) return false;
+  const id0 = ++i;
+  for (let ch = s.charCodeAt(i); i < hi && ch >= 48 && ch <= 57; ch = s.charCodeAt(++i));
+  return i > id0 && (i === hi || s.charCodeAt(i) === 45);
 }

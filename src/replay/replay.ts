@@ -46,6 +46,8 @@ export interface ModelTotals {
   hits: number;
   misses: number;
   vfrees: number;
+  /** Stacks still on a vfree_deferred list when the trace ended: the kernel freed them after it (not in vfrees). */
+  vfreesQueuedAtEnd: number;
   purges: number;
   rcuRetryHits: number;
   peakStackBytes: number;
@@ -117,7 +119,9 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
   const meta = readCaptureMeta(source);
   const cpusFromMeta = opts.cpus ?? meta.nrCpus;
   const threadSizeBytes = 4096 << opts.config.THREAD_SIZE_ORDER;
-  const stacksAtStart = meta.stackAreasBySize === null ? null : (meta.stackAreasBySize[String(threadSizeBytes + 4096)] ?? []).map((a) => BigInt(a));
+  // A list without this THREAD_SIZE's areas (another build, KASAN's larger stacks) says nothing: the nr_lazy rule stands.
+  const listed = meta.stackAreasBySize?.[String(threadSizeBytes + 4096)];
+  const stacksAtStart = listed === undefined || listed.length === 0 ? null : listed.map((a) => BigInt(a));
   const ctxLines = opts.contextLines ?? CONTEXT_DEFAULT;
   const maxDis = opts.maxDisagreements ?? DISAGREEMENTS_DEFAULT;
   const v = new Validator(ctxLines, maxDis);
@@ -130,6 +134,7 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
     ? new VmallocScorer({
         threadSizeBytes,
         stacksAtStart,
+        stacksListedAtMarker: meta.stackListMarker,
         onFork: (f) => v.observed(f),
       })
     : null;
@@ -251,6 +256,7 @@ export async function replayTrace(source: string, opts: ReplayOptions): Promise<
       hits: st.cacheHits,
       misses: st.forks - st.forkFailures - st.cacheHits,
       vfrees: st.vfrees,
+      vfreesQueuedAtEnd: k.queuedVfrees(),
       purges: st.purges,
       rcuRetryHits: st.rcuRetryHits,
       peakStackBytes: st.peakStackPages * 4096,
@@ -275,20 +281,23 @@ export interface CaptureMeta {
   nrCpus: number | null;
   /** Start addresses of the stack areas alive when the recording started, by area size in bytes (null: not listed). */
   stackAreasBySize: Record<string, string[]> | null;
+  /** The trace_marker text after which the list is complete ('': from the first line). */
+  stackListMarker: string;
 }
 
 /** NAME.meta.json next to NAME.trace.gz, if there is one; fields it lacks or gets wrong are null. */
 export function readCaptureMeta(source: string): CaptureMeta {
-  const none: CaptureMeta = { nrCpus: null, stackAreasBySize: null };
+  const none: CaptureMeta = { nrCpus: null, stackAreasBySize: null, stackListMarker: '' };
   if (source === '-') return none;
   const meta = source.replace(/\.trace(\.gz)?$/, '').replace(/\.gz$/, '') + '.meta.json';
   if (meta === source || !existsSync(meta)) return none;
-  let m: { nr_cpus?: unknown; stack_areas_at_start?: { by_size?: unknown } };
+  let m: { nr_cpus?: unknown; stack_areas_at_start?: { by_size?: unknown; marker?: unknown } | null };
   try {
     m = JSON.parse(readFileSync(meta, 'utf8'));
   } catch {
     return none;
   }
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return none;
   const nrCpus = typeof m.nr_cpus === 'number' && m.nr_cpus >= 1 && m.nr_cpus <= 256 ? m.nr_cpus : null;
   const by = m.stack_areas_at_start?.by_size;
   let stackAreasBySize: Record<string, string[]> | null = null;
@@ -298,7 +307,8 @@ export function readCaptureMeta(source: string): CaptureMeta {
       if (Array.isArray(addrs)) stackAreasBySize[size] = addrs.filter((a): a is string => typeof a === 'string' && /^0x[0-9a-f]{1,16}$/.test(a));
     }
   }
-  return { nrCpus, stackAreasBySize };
+  const mk = m.stack_areas_at_start?.marker;
+  return { nrCpus, stackAreasBySize, stackListMarker: typeof mk === 'string' ? mk : '' };
 }
 
 interface CpuScore {

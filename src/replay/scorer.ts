@@ -42,6 +42,13 @@ export interface ScorerOptions {
    * to nr_lazy.
    */
   stacksAtStart?: bigint[] | null;
+  /**
+   * The trace_marker text written when that list was read (kstack record's
+   * STACK_LIST_MARKER): a stack freed between the start of tracing and the
+   * read is not in it, so until the marker the nr_lazy rule still applies.
+   * '' or absent: the list holds from the first line (recordings before the marker).
+   */
+  stacksListedAtMarker?: string;
   /** `f` is one object refilled per fork: valid only during the call. */
   onFork(f: ObservedFork): void;
 }
@@ -66,7 +73,9 @@ export class VmallocScorer {
   private readonly stackAddrs = new Set<bigint>();
   private lastNrLazy = -1;
   /** Every stack freed in the trace is in stackAddrs (listed at the start, or allocated since). */
-  private readonly stackAddrsComplete: boolean;
+  private stackAddrsComplete: boolean;
+  /** The marker after which stackAddrs is complete, while it has not been seen ('' once seen or not awaited). */
+  private awaitMarker: string;
   private readonly newtaskSeen = new PidSet();
   private readonly onFork: (f: ObservedFork) => void;
   private readonly scratch = new PayloadFields();
@@ -78,7 +87,9 @@ export class VmallocScorer {
     this.alignBig = BigInt(opts.threadSizeBytes);
     this.lazyPagesPerStack = this.sizeBytes / PAGE_BYTES;
     this.onFork = opts.onFork;
-    this.stackAddrsComplete = opts.stacksAtStart != null;
+    const listed = opts.stacksAtStart != null;
+    this.awaitMarker = listed ? (opts.stacksListedAtMarker ?? '') : '';
+    this.stackAddrsComplete = listed && this.awaitMarker === '';
     for (const a of opts.stacksAtStart ?? []) this.stackAddrs.add(a);
   }
 
@@ -134,6 +145,13 @@ export class VmallocScorer {
         return;
       }
       default:
+        if (this.awaitMarker !== '' && (r.event === 'tracing_mark_write' || r.event === 'print')) {
+          const at = s.indexOf(this.awaitMarker, lo);
+          if (at >= 0 && at < hi) {
+            this.awaitMarker = '';
+            this.stackAddrsComplete = true;
+          }
+        }
         return;
     }
   }

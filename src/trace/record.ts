@@ -17,6 +17,9 @@ export class RecordError extends InputError {
   override name = 'RecordError';
 }
 
+/** The trace_marker text written once the stacks alive at the start are listed (meta stack_areas_at_start). */
+export const STACK_LIST_MARKER = 'capture: stack_areas_listed';
+
 export const TRACEFS_CANDIDATES = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
 
 /**
@@ -239,7 +242,9 @@ export async function record(opts: RecordOptions): Promise<RecordResult> {
     const areas = readStackAreas();
     if (areas.restoreError !== null) opts.log(`kstack record: could not restore ${areas.restoreError}`);
     if (!areas.ok) opts.log(`kstack record: stacks alive at the start not listed (stack frees of them stay unclassified): ${areas.why}`);
-    const stackAreas = areas.ok ? { callers: areas.areas.callers, by_size: areas.areas.bySize } : { skipped: areas.why };
+    // Frees before this marker may be of stacks freed before the list was read: the answer key waits for it.
+    if (areas.ok) marker(dir, `${STACK_LIST_MARKER} n=${Object.values(areas.areas.bySize).reduce((n, a) => n + a.length, 0)}`);
+    const stackAreas = areas.ok ? { callers: areas.areas.callers, by_size: areas.areas.bySize, marker: STACK_LIST_MARKER } : { skipped: areas.why };
     let exitStatus: number | null = null;
     let polling = true;
     const poller = (async () => {

@@ -42,9 +42,12 @@ export function parseVmallocinfo(text: string): StackAreas {
   const callers: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m = /^0x([0-9a-f]+)-0x[0-9a-f]+\s+(\d+)\s+([A-Za-z0-9_.]+)\+0x[0-9a-f]+\/0x[0-9a-f]+\s+pages=\d+.*\bvmalloc\b/.exec(line);
-    if (m === null || !STACK_CALLERS.has(m[3])) continue;
+    if (m === null) continue;
+    // GCC's clones keep the name before a suffix: dup_task_struct.isra.0, copy_process.constprop.0.
+    const caller = m[3].split('.')[0];
+    if (!STACK_CALLERS.has(caller)) continue;
     (bySize[m[2]] ??= []).push(`0x${m[1]}`);
-    callers[m[3]] = (callers[m[3]] ?? 0) + 1;
+    callers[caller] = (callers[caller] ?? 0) + 1;
   }
   return { bySize, callers };
 }

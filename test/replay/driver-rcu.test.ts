@@ -12,6 +12,7 @@ import { getPreset } from '../../src/config/index.ts';
 import { isBoundKworkerOf, ReplayDriver } from '../../src/replay/driver.ts';
 import { RcuCbKind } from '../../src/kernel/rcu.ts';
 import { readTraceText } from '../../src/trace/reader.ts';
+import { replayTrace } from '../../src/replay/replay.ts';
 
 function drive(lines: string[]): ReplayDriver {
   const d = new ReplayDriver({ config: getPreset('linux-6.18'), cpuCount: 2, allFills: false, onFork: () => {} });
@@ -282,4 +283,17 @@ test("vfree_atomic work waits for the CPU's own bound kworker, and a trace that 
   assert.equal(drive([...lines, at(1, 'kworker/1:1H', 51)]).primary.cpuStats[1].vfrees, vfrees, 'the highpri pool does not run system_wq work');
   assert.equal(drive([...lines, at(1, 'kworker/0:2', 52)]).primary.cpuStats[1].vfrees, vfrees, "nor does CPU 0's pool");
   assert.equal(drive([...lines, at(1, 'kworker/1:2', 21707)]).primary.cpuStats[1].vfrees, vfrees + queued, 'kworker/1:2 runs it');
+});
+
+test('what-if: work queued from task context (4.10-5.17 vfree_atomic in free_thread_stack) runs at the next switch, not at the end', async () => {
+  const file = 'examples/traces/recorded/rec-churn-3000.trace.gz';
+  const [v49, v414] = await Promise.all(['linux-4.9', 'linux-4.14'].map((c) => replayTrace(file, { config: getPreset(c), validate: false })));
+  // The same cache policy; 4.9 vfree()s a stack that does not fit at once, 4.14 hands it to the kworker.
+  assert.equal(v414.model.misses, v49.model.misses);
+  assert.ok(v414.model.vfreesQueuedAtEnd <= 2, `${v414.model.vfreesQueuedAtEnd} still queued at the end`);
+  assert.equal(v414.model.vfrees + v414.model.vfreesQueuedAtEnd, v49.model.vfrees);
+  assert.ok(v414.model.peakStackBytes <= v49.model.peakStackBytes + 2 * 20480, `peak ${v414.model.peakStackBytes} vs ${v49.model.peakStackBytes}`);
+  const r = await replayTrace('examples/traces/recorded/rec-prime-churn-3000-b.trace.gz', { config: getPreset('linux-6.18'), validate: true });
+  assert.ok(r.model.vfreesQueuedAtEnd >= 10, 'the last batch is reported as still queued');
+  assert.equal(r.vfrees.predicted, r.vfrees.observed);
 });

@@ -4,7 +4,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { getPreset } from '../../src/config/index.ts';
-import { replayTrace } from '../../src/replay/replay.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { readCaptureMeta, replayTrace } from '../../src/replay/replay.ts';
 import { VmallocScorer } from '../../src/replay/scorer.ts';
 import { readTraceText } from '../../src/trace/reader.ts';
 
@@ -15,8 +19,8 @@ function lines(...events: string[]): string {
   return events.map((e, i) => `          tbench-100     [000] .....   10.${String(100000 + i).slice(1)}0: ${e}\n`).join('');
 }
 
-function score(text: string, stacksAtStart: bigint[] | null = null): VmallocScorer {
-  const s = new VmallocScorer({ threadSizeBytes: THREAD_SIZE, stacksAtStart, onFork() {} });
+function score(text: string, stacksAtStart: bigint[] | null = null, stacksListedAtMarker = ''): VmallocScorer {
+  const s = new VmallocScorer({ threadSizeBytes: THREAD_SIZE, stacksAtStart, stacksListedAtMarker, onFork() {} });
   readTraceText(text, { onRecord: (r) => s.onRecord(r) });
   return s;
 }
@@ -72,6 +76,42 @@ describe('observed stack vfrees', () => {
     const blind = score(text);
     assert.equal(blind.unclassifiedVfrees, 1, 'without the list the first free is unclassified');
     assert.equal(blind.observedVfrees, 4, 'and every later 5-page step counts as a stack, the unlisted one and the repeat included');
+  });
+
+  it('a list read after tracing started holds from its marker: before it, an unlisted free may be a stack freed before the read', () => {
+    const va = (n: number): bigint => 0xffffc90000000000n + BigInt(n * THREAD_SIZE);
+    const mark = 'tracing_mark_write: capture: stack_areas_listed n=1';
+    // an unlisted aligned first free before the marker: unclassified; a 5-page step after it: a stack; after the marker neither counts
+    const text = lines(free(4 * THREAD_SIZE, 40), free(9 * THREAD_SIZE, 45), mark, free(11 * THREAD_SIZE, 50), free(20 * THREAD_SIZE, 55));
+    const s = score(text, [va(20)], 'capture: stack_areas_listed');
+    assert.equal(s.unclassifiedVfrees, 1);
+    assert.equal(s.observedVfrees, 2, 'va 9 (nr_lazy, before the marker) and va 20 (listed)');
+    const fromStart = score(text, [va(20)]);
+    assert.equal(fromStart.unclassifiedVfrees, 0);
+    assert.equal(fromStart.observedVfrees, 1, 'without a marker the list holds from the first line');
+  });
+
+  it('readCaptureMeta: odd metadata is ignored, not a crash; a list without this THREAD_SIZE is no list', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kstack-meta-'));
+    try {
+      const trace = join(dir, 'x.trace.gz');
+      for (const text of ['null', '[]', '"x"', '{"nr_cpus":"2"}', '{"stack_areas_at_start":null}', '{"stack_areas_at_start":{"by_size":7}}']) {
+        writeFileSync(join(dir, 'x.meta.json'), text);
+        const m = readCaptureMeta(trace);
+        assert.equal(m.nrCpus, null, text);
+        assert.equal(m.stackAreasBySize === null || Object.keys(m.stackAreasBySize).length === 0, true, text);
+      }
+      writeFileSync(join(dir, 'x.meta.json'), JSON.stringify({ nr_cpus: 2, stack_areas_at_start: { by_size: { '36864': ['0xffffc90000010000'] }, marker: 'capture: stack_areas_listed' } }));
+      const m = readCaptureMeta(trace);
+      assert.equal(m.nrCpus, 2);
+      assert.equal(m.stackListMarker, 'capture: stack_areas_listed');
+      writeFileSync(trace, gzipSync(`${lines('free_vmap_area_noflush: va_start=0xffffc90000010000 nr_lazy=40 nr_lazy_max=16384')}`));
+      const r = await replayTrace(trace, { config: getPreset('linux-6.18'), validate: true });
+      assert.equal(r.stacksAtStart, null, 'only 36 KiB areas listed (KASAN stacks), this config has 20 KiB ones');
+      assert.equal(r.vfrees.observedUnclassified, 1, 'so the first aligned free is unclassified, as without a list');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('an empty list still says every stack is known: an unlisted first free is not a stack', () => {
