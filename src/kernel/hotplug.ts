@@ -21,6 +21,7 @@ export function cpuDown(k: Kernel, ctlCpu: number, cpu: number): void {
     const list = pc.vfreeList;
     pc.vfreeList = [];
     pc.vfreeWorkPending = false;
+    pc.workFromTask = false;
     delayedVfreeWork(k, ctlCpu, list);
   }
   if (pc.drainWorkPending) {

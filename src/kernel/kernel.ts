@@ -410,7 +410,6 @@ export class Kernel {
   runWork(cpu: number, tsNs: number): void {
     this.enter(cpu, tsNs);
     const pc = this.cpus[cpu];
-    pc.workFromTask = false;
     if (pc.vfreeWorkPending) {
       pc.vfreeWorkPending = false;
       const list = pc.vfreeList;
@@ -424,6 +423,8 @@ export class Kernel {
       // drain_vmap_area_work(): purge until under the threshold.
       purgeVmapAreaLazy(this, cpu);
     }
+    // After the work: the vfrees above queue the drain from task context, and it has run too.
+    pc.workFromTask = false;
   }
 
   /** A reader on `cpu` starts looking at `pid`'s stack (pin). Null if the task is gone. */

@@ -91,9 +91,47 @@ test('6.18: a callback that still finds the cache full vfree()s via vfree_atomic
   k.tick(0, 600, true);
   assert.equal(k.stats.vfrees, 0, 'softirq context defers the vfree');
   assert.equal(k.workPending(0), true);
+  assert.equal(k.taskWorkPending(0), false, 'queued by an RCU callback: it waits for the kworker the trace shows');
   k.runWork(0, 700);
   assert.equal(k.stats.vfrees, 1);
   assert.deepEqual(k.checkInvariants(), []);
+});
+
+test('work queued from task context is told apart, and a kworker run leaves no such mark behind', () => {
+  // LAZY_MAX_PAGES 1: the kworker's vfree() queues drain_vmap_work from task context, which the same run purges.
+  for (const [preset, fromTask] of [['linux-6.18', false], ['linux-4.14', true]] as const) {
+    const { k } = setup(preset, { LAZY_MAX_PAGES: 1 });
+    const pids = [0, 1, 2].map((i) => k.kernelClone(0, 10 + i, 100, { thread: true }));
+    for (const p of pids) k.wakeUpNewTask(0, 20, p, 0);
+    for (const [i, p] of pids.entries()) runAndDie(k, 0, p, 100 + i * 10, 100);
+    // 4.14: the third stack finds the cache full at its final switch, vfree_atomic from task context.
+    assert.equal(k.taskWorkPending(0), fromTask, preset);
+    if (!fromTask) {
+      k.rcuGpKthread(300);
+      k.tick(0, 400, true);
+      k.tick(1, 400, true);
+      k.rcuGpKthread(500);
+      k.tick(0, 600, true);
+      assert.equal(k.taskWorkPending(0), false, preset);
+    }
+    k.runWork(0, 700);
+    assert.equal(k.stats.vfrees, 1, preset);
+    assert.equal(k.stats.purges, 1, `${preset}: the drain ran in the same kworker run`);
+    assert.equal(k.workPending(0), false, preset);
+    // A later callback's work must not inherit the task-context mark of the drain.
+    const more = [3, 4, 5].map((i) => k.kernelClone(0, 800 + i, 100, { thread: true }));
+    for (const p of more) k.wakeUpNewTask(0, 820, p, 0);
+    for (const [i, p] of more.entries()) runAndDie(k, 0, p, 900 + i * 10, 100);
+    if (!fromTask) {
+      for (let t = 1100; t < 2000 && !k.workPending(0); t += 200) {
+        k.rcuGpKthread(t);
+        k.tick(0, t + 100, true);
+        k.tick(1, t + 100, true);
+      }
+      assert.equal(k.workPending(0), true, preset);
+    }
+    assert.equal(k.taskWorkPending(0), fromTask, `${preset}: after a run with a drain`);
+  }
 });
 
 test('hotplug: 6.18 drains an offlined CPU\'s cache (free_vm_stack_cache); 4.9 leaves it, a leak', () => {
