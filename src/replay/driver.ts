@@ -322,10 +322,7 @@ export class ReplayDriver {
           // The grace-period kthread (rcu_preempt / rcu_sched) woken: from inside rcu_core(), rcu_report_qs_rsp or
           // rcu_start_this_gp; from elsewhere, its timer, and a last report before it runs then prints no wakeup.
           if (s.startsWith('comm=rcu_', lo) && parseWakeupAt(s, lo, hi, this.scratch) && this.scratch.pid === this.gpKthreadPid) {
-            if (this.inCore[r.cpu] === 1) {
-              this.gp.kthreadWokenByCore(r.cpu);
-              this.coreWokeKthread = true;
-            }
+            if (this.inCore[r.cpu] === 1) this.kthreadWokenByCore(r.cpu);
             else if (fl.length >= 3 && (fl.charCodeAt(2) === 104 || fl.charCodeAt(2) === 72)) this.gp.remoteWakeup(r.cpu);
             else this.gp.kthreadWoken();
           }
@@ -454,10 +451,7 @@ export class ReplayDriver {
     const next = s.pid2;
     if (next === 0) this.gp.idle(cpu, r.tsNs, true);
     else if (prevPid === 0) this.gp.idle(cpu, r.tsNs, false);
-    if (next === this.gpKthreadPid) {
-      this.gpKthreadRun(r.tsNs);
-      this.gp.kthreadRuns();
-    }
+    if (next === this.gpKthreadPid) this.gpKthreadRun(r.tsNs);
     const prevState = s.prevState;
     if (next !== 0) this.ensureLive(cpu, r.tsNs, next, s, 2);
     for (const k of this.kernels) k.contextSwitch(cpu, r.tsNs, next, prevState);
@@ -682,10 +676,7 @@ export class ReplayDriver {
     if (!parseMigrateAt(s, lo, hi, m) || m.pid === 0 || m.num >= this.cpuCount || !this.primary.hasTask(m.pid)) return;
     // try_to_wake_up() moving the kthread from inside rcu_core(): its sched_wakeup may come later on the
     // target CPU (the remote wakeup queue), outside any RCU core pass.
-    if (m.pid === this.gpKthreadPid && this.inCore[r.cpu] === 1) {
-      this.gp.kthreadWokenByCore(r.cpu);
-      this.coreWokeKthread = true;
-    }
+    if (m.pid === this.gpKthreadPid && this.inCore[r.cpu] === 1) this.kthreadWokenByCore(r.cpu);
     for (const k of this.kernels) k.migrateTask(r.cpu, r.tsNs, m.pid, m.num);
   }
 
@@ -792,15 +783,18 @@ export class ReplayDriver {
     this.gp.fqsTimerCancel(r.cpu, r.tsNs);
   }
 
+  /** rcu_core() on `cpu` woke the grace-period kthread (rcu_report_qs_rsp or rcu_start_this_gp). */
+  private kthreadWokenByCore(cpu: number): void {
+    this.gp.kthreadWokenByCore(cpu);
+    this.coreWokeKthread = true;
+  }
+
   /** ksoftirqd/N runs the pass: rcu_softirq_qs() follows it. */
   private isKsoftirqd(r: TraceRecord): boolean {
     if (this.ksoftirqdPids.has(r.pid)) return true;
-    const t = r.comm.startsWith('ksoftirqd/') ? undefined : this.primary.task(r.pid);
-    if (r.comm.startsWith('ksoftirqd/') || t?.comm.startsWith('ksoftirqd/')) {
-      this.ksoftirqdPids.add(r.pid);
-      return true;
-    }
-    return false;
+    if (!r.comm.startsWith('ksoftirqd/') && !this.primary.task(r.pid)?.comm.startsWith('ksoftirqd/')) return false;
+    this.ksoftirqdPids.add(r.pid);
+    return true;
   }
 
   /**
@@ -851,6 +845,7 @@ export class ReplayDriver {
     this.runCoreWoken = this.coreWokeKthread;
     this.coreWokeKthread = false;
     this.gpRuns++;
+    this.gp.kthreadRuns();
     const h = this.gpRunHead;
     this.gpRunRing[h] = tsNs;
     this.gpRunHead = h + 1 === CORE_RING ? 0 : h + 1;
@@ -982,10 +977,7 @@ export class ReplayDriver {
     // 6.18) is still a context switch for RCU, and may be the kthread's.
     this.gp.quiescent(cpu);
     this.gp.idle(cpu, tsNs, pid === 0);
-    if (pid === this.gpKthreadPid) {
-      this.gpKthreadRun(tsNs);
-      this.gp.kthreadRuns();
-    }
+    if (pid === this.gpKthreadPid) this.gpKthreadRun(tsNs);
   }
 
   /** `pid` runs on `cpu`: adopt it if the model does not know it; a dead holder of the pid is renamed away. */

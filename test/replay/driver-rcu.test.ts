@@ -20,6 +20,14 @@ function drive(lines: string[]): ReplayDriver {
   return d;
 }
 
+/** How many thread_stack_free_rcu callbacks wait on `cpu`. */
+function pending(d: ReplayDriver, cpu: number): number {
+  const l = d.primary.cpus[cpu].rcu;
+  let n = 0;
+  for (let i = l.head; i < l.cbs.length; i++) if (l.cbs[i].kind === RcuCbKind.ThreadStackFreeRcu) n++;
+  return n;
+}
+
 /** Which tasks have a delayed_put_task_struct queued on `cpu`. */
 function delayedPuts(d: ReplayDriver, cpu: number): number[] {
   const l = d.primary.cpus[cpu].rcu;
@@ -125,12 +133,6 @@ test('a kworker woken inside rcu_core runs queued stack callbacks up to the firs
     if (w && w[1] === w[2] && inCore[Number(w[1])]) wakeups.push(i);
   }
   assert.ok(wakeups.length > 10, `${wakeups.length} kworker wakeups from rcu_core in the recording`);
-  const pending = (d: ReplayDriver, cpu: number) => {
-    const l = d.primary.cpus[cpu].rcu;
-    let n = 0;
-    for (let i = l.head; i < l.cbs.length; i++) if (l.cbs[i].kind === RcuCbKind.ThreadStackFreeRcu) n++;
-    return n;
-  };
   // The same prefix with the wakeup's comm changed: what the kworker adds. Most wakeups find the
   // model already agreeing; some find stack callbacks it held back, which then run.
   let ran = 0;
@@ -195,12 +197,6 @@ test('a pass that hands the rest of its batch to ksoftirqd leaves what no anchor
     lastOn[c] = i;
   }
   assert.ok(handoffs.length > 10, `${handoffs.length} hand-offs to ksoftirqd in the recording`);
-  const pending = (d: ReplayDriver, cpu: number) => {
-    const l = d.primary.cpus[cpu].rcu;
-    let n = 0;
-    for (let i = l.head; i < l.cbs.length; i++) if (l.cbs[i].kind === RcuCbKind.ThreadStackFreeRcu) n++;
-    return n;
-  };
   let held = 0;
   for (const i of handoffs.slice(0, 40)) {
     const m = at.exec(lines[i]);
