@@ -22,6 +22,13 @@ fills it again whatever it held. The replay's starting fill then stops
 mattering within the first milliseconds, stack vfree totals included. Between
 \`capture: prime_start\` and \`prime_end\` markers; --no-prime skips it.
 
+Right after tracing starts it lists the kernel stacks alive then, from
+/proc/vmallocinfo, into FILE.meta.json (stack_areas_at_start), so that the
+replay's answer key can tell a stack allocated before the trace from any
+other area when it is freed. Those addresses print as %pK, so it sets
+kernel.kptr_restrict to 1 for that one read and writes the old value back at
+once; a \`capture: stack_areas_listed\` marker follows the read.
+
 exit: 0 recorded (even if CMD failed: its status is in the metadata), 2 bad usage
 or tracing unavailable
 `;

@@ -34,6 +34,8 @@ hit or miss. The prediction never reads the vmalloc:* events.
   --min-agreement X    with --validate: exit 1 if agreement < X (0..1 or a %),
                        naming each trace below X on stderr
   --config C,...       presets (default linux-6.18); several give a what-if table
+                       (vfrees show "+N queued" for stacks still waiting for a
+                       kworker when the trace ended: freed after it)
   --set K=V,...        knob overrides; comma lists sweep (e.g. NR_CACHED_STACKS=1,2,4,8)
   --cpus N             CPU count (default: NAME.meta.json nr_cpus, else the trace)
   --disagreements N    how many disagreements to list (default 10)
